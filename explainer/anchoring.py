@@ -1,0 +1,171 @@
+"""Find a quoted passage in an article's text, as the content contract defines matching."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+_EQUIVALENT = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class NormalText:
+    """A text in matching form (white space runs as one space, ASCII quotes and dashes).
+
+    `origin[i]` is the position in the original text of character i of `text`.
+    """
+
+    text: str
+    origin: tuple[int, ...]
+
+
+def normalise(text: str) -> NormalText:
+    """Put `text` in matching form, remembering where each character came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    in_space = False
+    for position, char in enumerate(text.translate(_EQUIVALENT)):
+        if char.isspace():
+            if in_space:
+                continue
+            in_space = True
+            char = " "
+        else:
+            in_space = False
+        chars.append(char)
+        origin.append(position)
+    return NormalText("".join(chars), tuple(origin))
+
+
+def normal_form(text: str) -> str:
+    """The matching form of a quote, prefix or suffix, without outer white space."""
+    return normalise(text.strip()).text
+
+
+@dataclass(frozen=True)
+class Found:
+    """The quote's place in the original text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """The quote does not occur; `closest` is the nearest passage of the text ('' if none)."""
+
+    closest: str
+    closest_start: int
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """The quote (with its prefix and suffix) occurs more than once; starts are original positions."""
+
+    starts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    """`occurrence` is larger than the number of matches."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class ContextMismatch:
+    """The quote occurs `count` times, but never with the given prefix and suffix."""
+
+    count: int
+
+
+Anchoring = Found | NotFound | Ambiguous | OutOfRange | ContextMismatch
+
+
+def anchor(
+    text: str,
+    normal: NormalText,
+    quote: str,
+    prefix: str = "",
+    suffix: str = "",
+    occurrence: int | None = None,
+) -> Anchoring:
+    """Locate `quote` in `text` (whose matching form is `normal`), in time linear in the text."""
+    needle = normal_form(quote)
+    haystack = normal.text
+    starts = _find_all(haystack, needle) if needle else []
+    if not starts:
+        closest, closest_start = closest_passage(text, quote)
+        return NotFound(closest, closest_start)
+    before, after = normal_form(prefix), normal_form(suffix)
+    chosen = [
+        start
+        for start in starts
+        if (not before or _ends_with(haystack, before, start))
+        and (not after or _starts_with(haystack, after, start + len(needle)))
+    ]
+    if not chosen:
+        return ContextMismatch(len(starts))
+    if occurrence is not None:
+        if occurrence > len(chosen):
+            return OutOfRange(len(chosen))
+        chosen = [chosen[occurrence - 1]]
+    if len(chosen) > 1:
+        return Ambiguous(tuple(normal.origin[start] for start in chosen))
+    start = chosen[0]
+    last = start + len(needle) - 1
+    return Found(normal.origin[start], normal.origin[last] + 1)
+
+
+def _find_all(haystack: str, needle: str) -> list[int]:
+    starts = []
+    position = haystack.find(needle)
+    while position != -1:
+        starts.append(position)
+        position = haystack.find(needle, position + 1)
+    return starts
+
+
+def _ends_with(haystack: str, before: str, end: int) -> bool:
+    return haystack.endswith(before, 0, end) or haystack.endswith(before + " ", 0, end)
+
+
+def _starts_with(haystack: str, after: str, start: int) -> bool:
+    return haystack.startswith(after, start) or haystack.startswith(" " + after, start)
+
+
+def closest_passage(text: str, quote: str) -> tuple[str, int]:
+    """The run of words in `text` most like `quote` (within one paragraph), and where it starts."""
+    target = normal_form(quote)
+    if not target:
+        return "", -1
+    size = len(target.split(" "))
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(target)
+    best, best_span = 0.0, (0, 0)
+    for paragraph in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]*)*", text):
+        words = [
+            (m.start() + paragraph.start(), m.end() + paragraph.start()) for m in re.finditer(r"\S+", paragraph.group())
+        ]
+        for width in sorted({max(1, size - 1), size, size + 1}):
+            for first in range(max(1, len(words) - width + 1)):
+                span = words[first : first + width]
+                if not span:
+                    continue
+                start, end = span[0][0], span[-1][1]
+                matcher.set_seq1(normal_form(text[start:end]))
+                if matcher.real_quick_ratio() <= best or matcher.quick_ratio() <= best:
+                    continue
+                ratio = matcher.ratio()
+                if ratio > best:
+                    best, best_span = ratio, (start, end)
+    if best < 0.5:
+        return "", -1
+    return text[best_span[0] : best_span[1]], best_span[0]

@@ -1,0 +1,274 @@
+"""Load: read the content folder and the theme into memory, and nothing else.
+
+Parsing here is only what reading needs (decoding, front matter, safe YAML); checking what the
+values mean is the resolve step's job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from .problems import Problem
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_YAML_DEPTH = 50
+
+SECTIONS = (("articles", ".md"), ("notes", ".md"), ("annotations", ".yml"))
+
+_ALLOWED_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)
+
+
+@dataclass(frozen=True)
+class YamlValue:
+    """A YAML value with the line it starts on (1-based, in the file it came from)."""
+
+    value: Any  # str | int | float | bool | None | date | list[YamlValue] | dict[str, YamlValue]
+    line: int
+    key_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One content file as read: its front matter or YAML document, and its body."""
+
+    section: str  # 'site', 'articles', 'notes' or 'annotations'
+    path: str  # as shown in messages, e.g. content/articles/x.md
+    stem: str
+    data: YamlValue | None  # front matter (articles, notes) or the whole document (yml)
+    body: str = ""
+    body_line: int = 1  # the file line on which the body starts
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything read from a content folder, with the problems met while reading it."""
+
+    root: Path
+    files: tuple[SourceFile, ...]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Templates (name to source) and static assets (path to bytes) read from a folder."""
+
+    templates: Mapping[str, str]
+    assets: Mapping[str, bytes]
+
+
+class _RefusedError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that also refuses anchors and aliases (no alias bombs)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _RefusedError(event.start_mark.line + 1, "YAML anchors and aliases are not allowed")
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlValue | None, list[Problem]]:
+    """Parse one YAML document safely; line numbers are shifted so line 1 is `first_line`."""
+    offset = first_line - 1
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        return _convert(loader, node, offset, 0), []
+    except _RefusedError as refused:
+        return None, [Problem(path, refused.line + offset, refused.message)]
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 + offset if mark else first_line
+        column = f" at column {mark.column + 1}" if mark else ""
+        what = error.problem or error.context or "invalid YAML"
+        return None, [Problem(path, line, f"YAML syntax error{column}: {what}")]
+    except yaml.YAMLError as error:
+        return None, [Problem(path, first_line, f"YAML error: {error}")]
+    except RecursionError:
+        return None, [Problem(path, first_line, f"YAML is nested more than {MAX_YAML_DEPTH} levels deep")]
+    finally:
+        loader.dispose()
+
+
+def _convert(loader: _StrictLoader, node: yaml.Node, offset: int, depth: int) -> YamlValue:
+    line = node.start_mark.line + 1 + offset
+    if depth > MAX_YAML_DEPTH:
+        raise _RefusedError(line - offset, f"YAML is nested more than {MAX_YAML_DEPTH} levels deep")
+    if node.tag not in _ALLOWED_TAGS:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise _RefusedError(line - offset, f"YAML tags are not allowed ('{tag}')")
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            value = loader.construct_object(node, deep=True)
+        except (yaml.constructor.ConstructorError, ValueError):
+            # An explicit '!!timestamp' or '!!int' whose text does not fit; keep the text.
+            value = node.value
+        return YamlValue(value, line)
+    if isinstance(node, yaml.SequenceNode):
+        return YamlValue([_convert(loader, item, offset, depth + 1) for item in node.value], line)
+    values: dict[str, YamlValue] = {}
+    key_lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+            raise _RefusedError(key_line, f"keys must be plain words, not '{_short(key_node)}'")
+        key = key_node.value
+        if key in values:
+            raise _RefusedError(key_line, f"duplicate key '{key}' (first at line {key_lines[key]})")
+        key_lines[key] = key_line + offset
+        values[key] = _convert(loader, value_node, offset, depth + 1)
+    return YamlValue(values, line, MappingProxyType(key_lines))
+
+
+def _short(node: yaml.Node) -> str:
+    return str(getattr(node, "value", node))[:40]
+
+
+def plain(value: YamlValue | None) -> Any:
+    """Strip line numbers: the plain Python value of a YamlValue tree."""
+    if value is None:
+        return None
+    if isinstance(value.value, list):
+        return [plain(item) for item in value.value]
+    if isinstance(value.value, dict):
+        return {key: plain(item) for key, item in value.value.items()}
+    return value.value
+
+
+def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
+    """Read a file as UTF-8 text with a byte-order mark dropped and line endings made '\\n'."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        return None, [Problem(shown, 1, f"file is larger than the {limit} MB limit ({size:,} bytes)")]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        byte = raw[error.start]
+        return None, [Problem(shown, line, f"file is not UTF-8 (byte 0x{byte:02x} at column {column})")]
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, [Problem(shown, line, "file is binary, not text (it contains a NUL character)")]
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+_FENCE = re.compile(r"^---[ \t]*$")
+
+
+def split_front_matter(text: str, shown: str) -> tuple[str | None, int, str, int, list[Problem]]:
+    """Split '---' YAML '---' from the body: (yaml, yaml first line, body, body first line, problems)."""
+    lines = text.split("\n")
+    if not lines or not _FENCE.match(lines[0]):
+        message = "missing front matter: the file must start with a line '---', then YAML, then '---'"
+        return None, 1, text, 1, [Problem(shown, 1, message)]
+    for number, line in enumerate(lines[1:], start=1):
+        if _FENCE.match(line):
+            return "\n".join(lines[1:number]), 2, "\n".join(lines[number + 1 :]), number + 2, []
+    return None, 1, "", 1, [Problem(shown, 1, "front matter has no closing '---' line")]
+
+
+def load_content(root: Path, shown_root: str | None = None) -> Content:
+    """Read every content file under `root`; problems are collected, never raised."""
+    shown_root = str(root) if shown_root is None else shown_root
+    problems: list[Problem] = []
+    files: list[SourceFile] = []
+
+    def shown(relative: str) -> str:
+        return f"{shown_root.rstrip('/')}/{relative}"
+
+    if not root.is_dir():
+        return Content(root, (), (Problem(shown_root, 0, "content folder not found"),))
+    site = root / "site.yml"
+    if site.is_file():
+        files.extend(_read_yaml_file(site, root, "site", shown("site.yml"), problems))
+    for section, suffix in SECTIONS:
+        folder = root / section
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            where = shown(f"{section}/{path.name}")
+            if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+                problems.append(Problem(where, 0, "symbolic link to a file outside the content folder"))
+                continue
+            if path.is_dir() or path.suffix != suffix:
+                kind = "folder" if path.is_dir() else "file"
+                message = f"unexpected {kind} in {section}/ (expected <slug>{suffix} files)"
+                problems.append(Problem(where, 0, message))
+                continue
+            if suffix == ".yml":
+                files.extend(_read_yaml_file(path, root, section, where, problems))
+            else:
+                files.extend(_read_markdown_file(path, section, where, problems))
+    if not files and not problems:
+        problems.append(
+            Problem(shown_root, 0, "content folder is empty: expected site.yml, articles/, notes/ and annotations/")
+        )
+    elif not site.is_file():
+        problems.append(Problem(shown("site.yml"), 0, "missing site.yml (it gives the explainer's title)"))
+    return Content(root, tuple(files), tuple(problems))
+
+
+def _read_yaml_file(path: Path, root: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
+    text, read_problems = read_text(path, shown)
+    problems.extend(read_problems)
+    if text is None:
+        return []
+    data, yaml_problems = parse_yaml(text, shown)
+    problems.extend(yaml_problems)
+    if yaml_problems:
+        return []
+    return [SourceFile(section, shown, path.stem, data)]
+
+
+def _read_markdown_file(path: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
+    text, read_problems = read_text(path, shown)
+    problems.extend(read_problems)
+    if text is None:
+        return []
+    front, front_line, body, body_line, split_problems = split_front_matter(text, shown)
+    problems.extend(split_problems)
+    if front is None:
+        return []
+    data, yaml_problems = parse_yaml(front, shown, front_line)
+    problems.extend(yaml_problems)
+    if yaml_problems:
+        return []
+    return [SourceFile(section, shown, path.stem, data, body, body_line)]
+
+
+def load_theme(folder: Path) -> Theme:
+    """Read templates (*.html, *.xml, *.txt under `folder`) and everything under folder/assets."""
+    templates: dict[str, str] = {}
+    assets: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        relative = path.relative_to(folder).as_posix()
+        if relative.startswith("assets/"):
+            assets[relative] = path.read_bytes()
+        else:
+            templates[relative] = path.read_text(encoding="utf-8")
+    return Theme(MappingProxyType(templates), MappingProxyType(assets))

@@ -1,0 +1,206 @@
+"""Render: turn the resolved Site into pages in memory (path -> bytes). Nothing is written here."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from . import export
+from .load import Theme
+from .markup import MarkdownRenderer
+from .model import Annotation, Article, Passage, Site
+
+RELATION_LABELS = {
+    "same-event": ("same event", "="),
+    "same-statement": ("same statement", "\u201c\u201d"),
+    "corroborates": ("corroborates", "\u2714"),
+    "contradicts": ("contradicts", "\u2716"),
+    "differs": ("differs", "\u2260"),
+    "context": ("context", "i"),
+    "correction": ("correction", "!"),
+}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What every template gets, for a page at a given path."""
+
+    path: str
+    root: str  # relative path from the page to the site root: '' or '../'
+
+
+def article_path(slug: str) -> str:
+    """Where an article's page lives in the site."""
+    return f"articles/{slug}.html"
+
+
+def note_path(slug: str) -> str:
+    """Where a note's page lives in the site."""
+    return f"notes/{slug}.html"
+
+
+def topic_path(slug: str) -> str:
+    """Where a topic's page lives in the site."""
+    return f"topics/{slug}.html"
+
+
+def compare_path(first: str, second: str) -> str:
+    """Where the side-by-side page of two articles lives (slugs in sorted order)."""
+    a, b = sorted((first, second))
+    return f"compare/{a}--{b}.html"
+
+
+def format_date(value: str) -> str:
+    """'2015-10-21' -> '21 October 2015'; '2015-10' -> 'October 2015'."""
+    if not value:
+        return ""
+    parts = value.split("-")
+    month = _MONTHS[int(parts[1]) - 1]
+    return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+def make_environment(theme: Theme) -> jinja2.Environment:
+    """A Jinja environment over the theme's templates: autoescaped, strict about undefined names."""
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(dict(theme.templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = format_date
+    env.globals.update(
+        article_path=article_path,
+        note_path=note_path,
+        topic_path=topic_path,
+        compare_path=compare_path,
+        relation_labels=RELATION_LABELS,
+        excerpt=excerpt,
+    )
+    return env
+
+
+def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
+    """Every page, data file and asset of the site, by path relative to the output folder."""
+    env = make_environment(theme)
+    titles = {slug: note.title for slug, note in site.notes.items()}
+    markdown = {root: MarkdownRenderer(root, titles) for root in ("", "../")}
+    pages: dict[str, str] = {}
+
+    def page(path: str, template: str, root: str | None = None, **values: Any) -> None:
+        relative = "../" * path.count("/")
+        context = PageContext(path=path, root=relative if root is None else root)
+        if context.root not in markdown:
+            markdown[context.root] = MarkdownRenderer(context.root, titles)
+        html = env.get_template(template).render(site=site, page=context, md=markdown[context.root], **values)
+        pages[path] = html
+
+    page("index.html", "index.html")
+    # The host serves 404.html at whatever path was missed, so it links absolutely when it can.
+    page("404.html", "404.html", root=site.config.base_url or None)
+    for article in site.articles.values():
+        page(
+            article_path(article.slug),
+            "article.html",
+            article=article,
+            text=render_text(site, article),
+            annotations=_annotations_of(site, article.slug),
+        )
+    for note in site.notes.values():
+        page(note_path(note.slug), "note.html", note=note, citing=_citing_by_article(site, note.slug))
+    for topic in site.topics.values():
+        page(
+            topic_path(topic.slug),
+            "topic.html",
+            topic=topic,
+            annotations=[site.annotations[i] for i in topic.annotations],
+        )
+    for (first, second), ids in site.pairs.items():
+        shared = [site.annotations[i] for i in ids]
+        texts = [render_text(site, site.articles[slug], only=set(ids)) for slug in (first, second)]
+        page(
+            compare_path(first, second),
+            "compare.html",
+            pair=(site.articles[first], site.articles[second]),
+            texts=texts,
+            shared=shared,
+        )
+    output = {path: html.encode("utf-8") for path, html in pages.items()}
+    output.update(export.render_data(site))
+    output.update(theme.assets)
+    return output
+
+
+def render_text(site: Site, article: Article, only: set[str] | None = None) -> Markup:
+    """The article's text as HTML, with every passage marked; its text content is Article.text.
+
+    Overlapping passages are split into runs, each run marked with every passage covering it.
+    `only` limits the marks to the passages of those annotation ids.
+    """
+    passages = [site.passages[i] for i in site.passages_by_article[article.slug]]
+    if only is not None:
+        passages = [p for p in passages if p.annotation in only]
+    blocks: list[str] = []
+    for paragraph in article.paragraphs:
+        inside = [p for p in passages if p.start < paragraph.end and p.end > paragraph.start]
+        tag = "h2" if paragraph.heading else "p"
+        runs = "".join(_runs(article.text, paragraph.start, paragraph.end, inside, site))
+        blocks.append(f'<{tag} id="para-{paragraph.number}">{runs}</{tag}>')
+    return Markup("\n\n".join(blocks))
+
+
+def _runs(text: str, start: int, end: int, passages: Sequence[Passage], site: Site) -> Iterable[str]:
+    cuts = sorted({start, end, *(max(start, p.start) for p in passages), *(min(end, p.end) for p in passages)})
+    for left, right in itertools.pairwise(cuts):
+        piece = escape(text[left:right])
+        covering = [p for p in passages if p.start <= left and p.end >= right]
+        if not covering:
+            yield piece
+            continue
+        covering.sort(key=lambda p: (p.end - p.start, p.id))
+        anchors = [p for p in covering if p.start == left]
+        first_id = f' id="p-{anchors[0].id}"' if anchors else ""
+        extra = "".join(f'<span id="p-{p.id}"></span>' for p in anchors[1:])
+        annotation = site.annotations[covering[0].annotation]
+        relations = " ".join(sorted({f"rel-{site.annotations[p.annotation].relation}" for p in covering}))
+        ids = " ".join(p.annotation for p in covering)
+        yield (
+            f'<mark class="passage {relations}"{first_id} data-annotations="{ids}">{extra}'
+            f'<a href="#ann-{annotation.id}">{piece}</a></mark>'
+        )
+
+
+def _annotations_of(site: Site, slug: str) -> list[Annotation]:
+    """The annotations with a passage in an article, in the order their passages appear."""
+    ids = dict.fromkeys(site.passages[p].annotation for p in site.passages_by_article[slug])
+    return [site.annotations[i] for i in ids]
+
+
+def _citing_by_article(site: Site, note: str) -> list[tuple[Article, list[tuple[Annotation, Passage]]]]:
+    """Passages of the annotations citing a note, grouped by article in site order."""
+    grouped: dict[str, list[tuple[Annotation, Passage]]] = {}
+    for annotation_id in site.note_citations[note]:
+        annotation = site.annotations[annotation_id]
+        for passage in annotation.passages:
+            grouped.setdefault(passage.article, []).append((annotation, passage))
+    return [(article, grouped[slug]) for slug, article in site.articles.items() if slug in grouped]
+
+
+def excerpt(article: Article, passage: Passage, context: int = 60) -> tuple[str, str, str]:
+    """Text just before the passage (within its paragraph), the passage, and text just after."""
+    paragraph = article.paragraphs[passage.paragraph - 1]
+    before = article.text[max(paragraph.start, passage.start - context) : passage.start]
+    after = article.text[passage.end : min(paragraph.end, passage.end + context)]
+    if passage.start - context > paragraph.start:
+        before = "…" + before.split(" ", 1)[-1]
+    if passage.end + context < paragraph.end:
+        after = after.rsplit(" ", 1)[0] + "…"
+    return before, passage.exact, after

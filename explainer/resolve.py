@@ -1,0 +1,614 @@
+"""Resolve: check what was loaded against the content contract, anchor every quote, and
+build the one immutable model of the site with all its cross-references."""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import combinations
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import anchoring
+from .load import Content, SourceFile, YamlValue
+from .model import (
+    LINK_RELATIONS,
+    NOTE_KINDS,
+    RELATIONS,
+    Annotation,
+    Article,
+    Note,
+    Paragraph,
+    Passage,
+    Site,
+    SiteConfig,
+    Topic,
+)
+from .problems import ContentError, Problem, did_you_mean
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SLUG_RULE = "use lower-case letters a-z, digits and single hyphens"
+WIKI_LINK = re.compile(r"\[\[([^\[\]|]*)(?:\|([^\[\]]*))?\]\]")
+_DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a YAML mapping in the content contract."""
+
+    name: str
+    kind: str  # text | markdown | date | url | int | text-list | slug-list | list
+    required: bool = False
+
+
+SITE_FIELDS = (
+    Field("title", "text", required=True),
+    Field("description", "text"),
+    Field("language", "text"),
+    Field("base_url", "url"),
+)
+ARTICLE_FIELDS = (
+    Field("title", "text", required=True),
+    Field("title_basis", "text"),
+    Field("outlet", "text"),
+    Field("author", "text"),
+    Field("original_outlet", "text"),
+    Field("published", "date"),
+    Field("date_basis", "text"),
+    Field("url", "url"),
+    Field("language", "text"),
+    Field("omitted", "text-list"),
+)
+NOTE_FIELDS = (
+    Field("title", "text", required=True),
+    Field("kind", "text"),
+    Field("aliases", "text-list"),
+    Field("date", "date"),
+    Field("summary", "text"),
+)
+TOPIC_FIELDS = (
+    Field("title", "text", required=True),
+    Field("summary", "markdown"),
+    Field("annotations", "list"),
+)
+ANNOTATION_FIELDS = (
+    Field("id", "text", required=True),
+    Field("relation", "text", required=True),
+    Field("comment", "markdown"),
+    Field("notes", "slug-list"),
+    Field("passages", "list", required=True),
+)
+PASSAGE_FIELDS = (
+    Field("article", "text", required=True),
+    Field("quote", "text", required=True),
+    Field("prefix", "text"),
+    Field("suffix", "text"),
+    Field("occurrence", "int"),
+)
+
+
+class _Report:
+    """Collects problems for one file."""
+
+    def __init__(self, path: str, sink: list[Problem]) -> None:
+        self.path = path
+        self.sink = sink
+
+    def __call__(self, line: int, message: str) -> None:
+        self.sink.append(Problem(self.path, line, message))
+
+
+def resolve(content: Content, base_url: str | None = None) -> Site:
+    """Check and resolve loaded content into a Site; raise ContentError listing every problem."""
+    problems: list[Problem] = list(content.problems)
+    by_section: dict[str, list[SourceFile]] = defaultdict(list)
+    for source in content.files:
+        by_section[source.section].append(source)
+
+    config = _resolve_config(by_section["site"], base_url, problems)
+    language = config.language if config else "en"
+    articles = [a for s in by_section["articles"] if (a := _resolve_article(s, language, problems))]
+    notes_and_links = [n for s in by_section["notes"] if (n := _resolve_note(s, problems))]
+    article_map = {a.slug: a for a in articles}
+    note_map = {note.slug: note for note, _ in notes_and_links}
+    for note, links in notes_and_links:
+        report = _Report(note.path, problems)
+        for target, line in links:
+            if target not in note_map:
+                report(line, f"unknown note '{target}' in link [[{target}]]{did_you_mean(target, note_map)}")
+
+    normal_texts: dict[str, anchoring.NormalText] = {}
+    first_ids: dict[str, str] = {}
+    topics: list[Topic] = []
+    annotations: list[Annotation] = []
+    for source in by_section["annotations"]:
+        resolved = _resolve_topic(source, article_map, note_map, normal_texts, first_ids, problems)
+        if resolved:
+            topics.append(resolved[0])
+            annotations.extend(resolved[1])
+
+    if problems or config is None:
+        raise ContentError(problems)
+    return _build_site(config, articles, [note for note, _ in notes_and_links], topics, annotations)
+
+
+def _check_fields(
+    value: YamlValue | None, fields: tuple[Field, ...], what: str, report: _Report, line: int
+) -> dict[str, YamlValue] | None:
+    """Check a mapping's keys and value types; return the well-typed entries, or None."""
+    if value is None:
+        value = YamlValue({}, line)
+    if not isinstance(value.value, dict):
+        report(value.line, f"{what} must be a mapping of keys to values, not {_type_name(value.value)}")
+        return None
+    known = {f.name: f for f in fields}
+    entries: dict[str, YamlValue] = {}
+    for key, item in value.value.items():
+        key_line = value.key_lines.get(key, value.line)
+        if key not in known:
+            report(key_line, f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
+            continue
+        message = _type_problem(known[key], item.value)
+        if message:
+            report(key_line, message)
+        else:
+            entries[key] = item
+    for f in fields:
+        if f.required and f.name not in value.value:
+            report(value.line, f"missing required key '{f.name}' in {what}")
+    return entries
+
+
+def _type_problem(f: Field, value: Any) -> str:
+    """Say what is wrong with a value's type, or return ''."""
+    if f.kind in ("text", "markdown", "url"):
+        if not isinstance(value, str):
+            return f"'{f.name}' must be a string, not {_type_name(value)}{_quote_hint(value)}"
+        if f.required and not value.strip():
+            return f"'{f.name}' must not be empty"
+        if f.kind == "url" and value and not _is_web_url(value):
+            return f"'{f.name}' must be an http:// or https:// URL, not '{value}'"
+        return ""
+    if f.kind == "date":
+        if isinstance(value, datetime.datetime) or not (
+            isinstance(value, datetime.date) or (isinstance(value, str) and _is_date_text(value))
+        ):
+            return f"'{f.name}' must be an ISO date (YYYY-MM-DD) or year and month (YYYY-MM), not {_show(value)}"
+        return ""
+    if f.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return f"'{f.name}' must be a whole number from 1 up, not {_show(value)}"
+        return ""
+    if not isinstance(value, list):
+        wanted = "a list" if f.kind == "list" else "a list of strings"
+        return f"'{f.name}' must be {wanted}, not {_type_name(value)}"
+    if f.kind in ("text-list", "slug-list"):
+        for item in value:
+            if not isinstance(item.value, str) or not item.value.strip():
+                return f"'{f.name}' must be a list of strings; item at line {item.line} is {_show(item.value)}"
+    return ""
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, datetime.date):
+        return "a date"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a string"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return repr(value) if isinstance(value, str) else str(value)
+    return _type_name(value)
+
+
+def _quote_hint(value: Any) -> str:
+    if isinstance(value, (bool, int, float, datetime.date)):
+        return " (put the value in quotes to make it a string)"
+    return ""
+
+
+def _is_date_text(text: str) -> bool:
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        datetime.date.fromisoformat(text if len(text) == 10 else text + "-01")
+    except ValueError:
+        return False
+    return True
+
+
+def _is_web_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _text(entries: Mapping[str, YamlValue], key: str) -> str:
+    item = entries.get(key)
+    if item is None:
+        return ""
+    if isinstance(item.value, datetime.date):
+        return item.value.isoformat()
+    return str(item.value).strip()
+
+
+def _texts(entries: Mapping[str, YamlValue], key: str) -> tuple[str, ...]:
+    item = entries.get(key)
+    return tuple(str(v.value).strip() for v in item.value) if item else ()
+
+
+def _check_slug(stem: str, what: str, report: _Report, line: int) -> bool:
+    if SLUG.fullmatch(stem):
+        return True
+    report(line, f"{what} '{stem}' is not a slug ({SLUG_RULE})")
+    return False
+
+
+def _resolve_config(sources: list[SourceFile], base_url: str | None, problems: list[Problem]) -> SiteConfig | None:
+    if not sources:
+        return None
+    source = sources[0]
+    report = _Report(source.path, problems)
+    entries = _check_fields(source.data, SITE_FIELDS, "site.yml", report, 1)
+    if entries is None or "title" not in entries:
+        return None
+    url = base_url if base_url is not None else _text(entries, "base_url")
+    if url and not url.endswith("/"):
+        url += "/"
+    return SiteConfig(
+        title=_text(entries, "title"),
+        description=_text(entries, "description"),
+        language=_text(entries, "language") or "en",
+        base_url=url,
+    )
+
+
+def _resolve_article(source: SourceFile, language: str, problems: list[Problem]) -> Article | None:
+    report = _Report(source.path, problems)
+    slug_ok = _check_slug(source.stem, "file name", report, 1)
+    entries = _check_fields(source.data, ARTICLE_FIELDS, "article front matter", report, 2)
+    text, paragraphs = split_paragraphs(source.body, source.body_line)
+    if not paragraphs:
+        report(source.body_line, "article has no text after its front matter")
+    if entries is None or "title" not in entries or not slug_ok or not paragraphs:
+        return None
+    return Article(
+        slug=source.stem,
+        path=source.path,
+        title=_text(entries, "title"),
+        title_basis=_text(entries, "title_basis"),
+        outlet=_text(entries, "outlet"),
+        author=_text(entries, "author"),
+        original_outlet=_text(entries, "original_outlet"),
+        published=_text(entries, "published"),
+        date_basis=_text(entries, "date_basis"),
+        url=_text(entries, "url"),
+        language=_text(entries, "language") or language,
+        omitted=_texts(entries, "omitted"),
+        text=text,
+        paragraphs=paragraphs,
+    )
+
+
+def split_paragraphs(body: str, first_line: int) -> tuple[str, tuple[Paragraph, ...]]:
+    """Turn an article body into its text and paragraphs, as the content contract defines them."""
+    blocks: list[tuple[str, int]] = []
+    current: list[str] = []
+    start_line = first_line
+    for number, line in enumerate(body.split("\n"), start=first_line):
+        if line.strip():
+            if not current:
+                start_line = number
+            current.append(line)
+        elif current:
+            blocks.append(("\n".join(current).strip(), start_line))
+            current = []
+    if current:
+        blocks.append(("\n".join(current).strip(), start_line))
+    parts: list[str] = []
+    paragraphs: list[Paragraph] = []
+    position = 0
+    for number, (block, line) in enumerate(blocks, start=1):
+        heading = block.startswith("## ")
+        if heading:
+            block = block[3:].strip()
+        if parts:
+            position += 2
+        parts.append(block)
+        paragraphs.append(Paragraph(number, position, position + len(block), heading, line))
+        position += len(block)
+    return "\n\n".join(parts), tuple(paragraphs)
+
+
+def _resolve_note(source: SourceFile, problems: list[Problem]) -> tuple[Note, list[tuple[str, int]]] | None:
+    report = _Report(source.path, problems)
+    slug_ok = _check_slug(source.stem, "file name", report, 1)
+    entries = _check_fields(source.data, NOTE_FIELDS, "note front matter", report, 2)
+    if entries is None:
+        return None
+    kind = _text(entries, "kind")
+    if kind and kind not in NOTE_KINDS:
+        line = entries["kind"].line
+        report(line, f"unknown kind '{kind}'{did_you_mean(kind, NOTE_KINDS)}; expected one of: {', '.join(NOTE_KINDS)}")
+    if kind == "event" and "date" not in entries and "date" not in (source.data.value if source.data else {}):
+        report(
+            source.data.line if source.data else 2,
+            "missing required key 'date' in note front matter (events need a date)",
+        )
+    links: list[tuple[str, int]] = []
+    for match in WIKI_LINK.finditer(source.body):
+        line = source.body_line + source.body.count("\n", 0, match.start())
+        target = match.group(1).strip()
+        if not SLUG.fullmatch(target):
+            report(line, f"link [[{match.group(1)}]] does not name a note slug ({SLUG_RULE})")
+        else:
+            links.append((target, line))
+    if not slug_ok or "title" not in entries:
+        return None
+    note = Note(
+        slug=source.stem,
+        path=source.path,
+        title=_text(entries, "title"),
+        kind=kind,
+        aliases=_texts(entries, "aliases"),
+        date=_text(entries, "date"),
+        summary=_text(entries, "summary"),
+        body=source.body.strip("\n"),
+        links=tuple(dict.fromkeys(target for target, _ in links)),
+    )
+    return note, links
+
+
+def _resolve_topic(
+    source: SourceFile,
+    articles: Mapping[str, Article],
+    notes: Mapping[str, Note],
+    normal_texts: dict[str, anchoring.NormalText],
+    first_ids: dict[str, str],
+    problems: list[Problem],
+) -> tuple[Topic, list[Annotation]] | None:
+    report = _Report(source.path, problems)
+    slug_ok = _check_slug(source.stem, "file name", report, 1)
+    entries = _check_fields(source.data, TOPIC_FIELDS, "topic", report, 1)
+    if entries is None:
+        return None
+    annotations: list[Annotation] = []
+    for item in entries["annotations"].value if "annotations" in entries else []:
+        annotation = _resolve_annotation(item, source, articles, notes, normal_texts, first_ids, report)
+        if annotation:
+            annotations.append(annotation)
+    if not slug_ok or "title" not in entries:
+        return None
+    topic = Topic(
+        slug=source.stem,
+        path=source.path,
+        title=_text(entries, "title"),
+        summary=_text(entries, "summary"),
+        annotations=tuple(a.id for a in annotations),
+    )
+    return topic, annotations
+
+
+def _resolve_annotation(
+    item: YamlValue,
+    source: SourceFile,
+    articles: Mapping[str, Article],
+    notes: Mapping[str, Note],
+    normal_texts: dict[str, anchoring.NormalText],
+    first_ids: dict[str, str],
+    report: _Report,
+) -> Annotation | None:
+    entries = _check_fields(item, ANNOTATION_FIELDS, "annotation", report, item.line)
+    if entries is None:
+        return None
+    ok = "id" in entries and "relation" in entries and "passages" in entries
+    annotation_id = _text(entries, "id")
+    if "id" in entries:
+        line = entries["id"].line
+        if not _check_slug(annotation_id, "annotation id", report, line):
+            ok = False
+        elif annotation_id in first_ids:
+            report(line, f"duplicate annotation id '{annotation_id}' (first used at {first_ids[annotation_id]})")
+            ok = False
+        else:
+            first_ids[annotation_id] = f"{source.path}:{line}"
+    relation = _text(entries, "relation")
+    if "relation" in entries and relation not in RELATIONS:
+        hint = did_you_mean(relation, RELATIONS)
+        report(
+            entries["relation"].line, f"unknown relation '{relation}'{hint}; expected one of: {', '.join(RELATIONS)}"
+        )
+        ok = False
+    for note in entries["notes"].value if "notes" in entries else []:
+        if note.value.strip() not in notes:
+            report(note.line, f"unknown note '{note.value}'{did_you_mean(note.value, notes)}")
+            ok = False
+    passage_items = entries["passages"].value if "passages" in entries else []
+    if "passages" in entries and not passage_items:
+        report(entries["passages"].line, "an annotation needs at least one passage")
+        ok = False
+    elif relation in LINK_RELATIONS and len(passage_items) == 1:
+        message = f"relation '{relation}' links passages: it needs at least 2, and this annotation has 1"
+        report(entries["passages"].line, message)
+        ok = False
+    passages: list[Passage] = []
+    seen: dict[tuple[str, int, int], int] = {}
+    for number, passage_item in enumerate(passage_items, start=1):
+        passage = _resolve_passage(
+            passage_item, f"{annotation_id}-{number}", annotation_id, articles, normal_texts, report
+        )
+        if passage is None:
+            ok = False
+            continue
+        key = (passage.article, passage.start, passage.end)
+        if key in seen:
+            report(passage_item.line, f"the same passage is already in this annotation (line {seen[key]})")
+            ok = False
+        seen.setdefault(key, passage_item.line)
+        passages.append(passage)
+    if not ok:
+        return None
+    return Annotation(
+        id=annotation_id,
+        topic=source.stem,
+        relation=relation,
+        comment=_text(entries, "comment"),
+        notes=tuple(dict.fromkeys(n.strip() for n in _texts(entries, "notes"))),
+        passages=tuple(passages),
+        path=source.path,
+        line=item.line,
+    )
+
+
+def _resolve_passage(
+    item: YamlValue,
+    passage_id: str,
+    annotation_id: str,
+    articles: Mapping[str, Article],
+    normal_texts: dict[str, anchoring.NormalText],
+    report: _Report,
+) -> Passage | None:
+    entries = _check_fields(item, PASSAGE_FIELDS, "passage", report, item.line)
+    if entries is None or "article" not in entries or "quote" not in entries:
+        return None
+    slug = _text(entries, "article")
+    article = articles.get(slug)
+    if article is None:
+        report(entries["article"].line, f"unknown article '{slug}'{did_you_mean(slug, articles)}")
+        return None
+    if slug not in normal_texts:
+        normal_texts[slug] = anchoring.normalise(article.text)
+    quote = str(entries["quote"].value)
+    line = entries["quote"].line
+    occurrence = entries["occurrence"].value if "occurrence" in entries else None
+    found = anchoring.anchor(
+        article.text, normal_texts[slug], quote, _text(entries, "prefix"), _text(entries, "suffix"), occurrence
+    )
+    shown = _clip(quote)
+    if isinstance(found, anchoring.NotFound):
+        if found.closest:
+            where = paragraph_at(article, found.closest_start).number
+            hint = f'; did you mean "{_clip(found.closest)}" (paragraph {where})?'
+        else:
+            hint = "; nothing in the article is close to it"
+        report(line, f"quote not found in article '{slug}': \"{shown}\"{hint}")
+        return None
+    if isinstance(found, anchoring.Ambiguous):
+        where = ", ".join(str(paragraph_at(article, start).number) for start in found.starts)
+        message = (
+            f"quote occurs {len(found.starts)} times in article '{slug}' (paragraphs {where}): \"{shown}\"; "
+            "add prefix, suffix or occurrence to choose one"
+        )
+        report(line, message)
+        return None
+    if isinstance(found, anchoring.OutOfRange):
+        times = "once" if found.count == 1 else f"{found.count} times"
+        report(
+            entries["occurrence"].line,
+            f"occurrence {occurrence} is out of range: the quote occurs {times} in article '{slug}'",
+        )
+        return None
+    if isinstance(found, anchoring.ContextMismatch):
+        times = "once" if found.count == 1 else f"{found.count} times"
+        report(line, f"quote occurs {times} in article '{slug}', but never with this prefix and suffix: \"{shown}\"")
+        return None
+    first, last = paragraph_at(article, found.start), paragraph_at(article, found.end - 1)
+    if first is not last:
+        report(
+            line,
+            f"quote spans paragraphs {first.number} to {last.number} of article '{slug}'; "
+            "a passage must lie within one paragraph",
+        )
+        return None
+    return Passage(
+        id=passage_id,
+        annotation=annotation_id,
+        article=slug,
+        start=found.start,
+        end=found.end,
+        exact=article.text[found.start : found.end],
+        paragraph=first.number,
+    )
+
+
+def paragraph_at(article: Article, position: int) -> Paragraph:
+    """The paragraph holding text position `position` (or the one before a gap)."""
+    starts = [p.start for p in article.paragraphs]
+    return article.paragraphs[max(0, bisect.bisect_right(starts, position) - 1)]
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _build_site(
+    config: SiteConfig,
+    articles: Iterable[Article],
+    notes: Iterable[Note],
+    topics: Iterable[Topic],
+    annotations: list[Annotation],
+) -> Site:
+    """Assemble the Site and work out every backlink."""
+    article_list = sorted(articles, key=lambda a: (a.published or "9999", a.slug))
+    note_list = sorted(notes, key=lambda n: (n.title.casefold(), n.slug))
+    topic_list = sorted(topics, key=lambda t: (t.title.casefold(), t.slug))
+    order = {t.slug: i for i, t in enumerate(topic_list)}
+    annotations = sorted(annotations, key=lambda a: order[a.topic])
+    passages = {p.id: p for a in annotations for p in a.passages}
+    by_article: dict[str, list[Passage]] = defaultdict(list)
+    for passage in passages.values():
+        by_article[passage.article].append(passage)
+    linked = {
+        p.id: tuple(other.id for other in a.passages if other.id != p.id) for a in annotations for p in a.passages
+    }
+    citations: dict[str, list[str]] = defaultdict(list)
+    for annotation in annotations:
+        for note in annotation.notes:
+            citations[note].append(annotation.id)
+    backlinks: dict[str, list[str]] = defaultdict(list)
+    for note in note_list:
+        for target in note.links:
+            if target != note.slug:
+                backlinks[target].append(note.slug)
+    pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for annotation in annotations:
+        slugs = sorted({p.article for p in annotation.passages})
+        for pair in combinations(slugs, 2):
+            pairs[pair].append(annotation.id)
+
+    def frozen(mapping: Mapping[Any, Any], convert: Callable[[Any], Any] = tuple) -> Mapping[Any, Any]:
+        return MappingProxyType({key: convert(value) for key, value in mapping.items()})
+
+    return Site(
+        config=config,
+        articles=frozen({a.slug: a for a in article_list}, lambda a: a),
+        notes=frozen({n.slug: n for n in note_list}, lambda n: n),
+        topics=frozen({t.slug: t for t in topic_list}, lambda t: t),
+        annotations=frozen({a.id: a for a in annotations}, lambda a: a),
+        passages=frozen(passages, lambda p: p),
+        passages_by_article=frozen(
+            {
+                a.slug: [p.id for p in sorted(by_article[a.slug], key=lambda p: (p.start, -p.end, p.id))]
+                for a in article_list
+            }
+        ),
+        linked_passages=frozen(linked),
+        note_citations=frozen({n.slug: citations.get(n.slug, []) for n in note_list}),
+        note_backlinks=frozen({n.slug: sorted(backlinks.get(n.slug, [])) for n in note_list}),
+        pairs=frozen(dict(sorted(pairs.items()))),
+    )
