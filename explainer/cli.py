@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -59,7 +60,8 @@ def main(
     """Run one command; return the exit status."""
     out_stream = stdout or sys.stdout
     err_stream = stderr or sys.stderr
-    args = parser().parse_args(argv)
+    with contextlib.redirect_stdout(out_stream), contextlib.redirect_stderr(err_stream):
+        args = parser().parse_args(argv)
     content = Path(args.content)
     if args.base_url is not None and not args.base_url.startswith(("http://", "https://")):
         print(

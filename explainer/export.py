@@ -81,9 +81,8 @@ def web_annotation(site: Site, annotation: Annotation, base: str) -> dict[str, A
         )
     bodies.append({"type": "TextualBody", "value": annotation.relation, "purpose": "tagging"})
     for slug in annotation.notes:
-        bodies.append(
-            {"id": f"{base}notes/{slug}.html", "type": "Text", "format": "text/html", "purpose": "identifying"}
-        )
+        # A purpose belongs on a SpecificResource, not on a bare web resource (model 3.3.5).
+        bodies.append({"type": "SpecificResource", "source": f"{base}notes/{slug}.html", "purpose": "identifying"})
     return {
         "@context": ANNO_CONTEXT,
         "id": f"{base}topics/{annotation.topic}.html#ann-{annotation.id}",

@@ -1,0 +1,87 @@
+"""The output folder: swapped into place whole, never replacing what explainer did not write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from explainer.write import MARKER, OutputRefusedError, check_output, write_site
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_writes_files_and_a_marker_listing_them(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"home", "articles/a.html": b"a"})
+    tree = _tree(out)
+    assert tree["index.html"] == b"home"
+    assert tree["articles/a.html"] == b"a"
+    assert tree[MARKER].decode().splitlines()[1:] == ["articles/a.html", "index.html"]
+
+
+def test_a_rebuild_removes_stale_pages_and_leaves_no_temporary_folders(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"old.html": b"old", "index.html": b"1"})
+    check_output(out, {})
+    write_site(out, {"index.html": b"2"})
+    assert set(_tree(out)) == {"index.html", MARKER}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(b"precious")
+    with pytest.raises(OutputRefusedError, match="it was not made by explainer"):
+        check_output(out, {})
+    assert (out / "thesis.docx").read_bytes() == b"precious"
+
+
+def test_refuses_a_built_folder_holding_files_a_build_did_not_write(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"1"})
+    (out / "CNAME").write_text("example.org")
+    with pytest.raises(OutputRefusedError, match=r"holds files an earlier build did not write \(CNAME\)"):
+        check_output(out, {})
+
+
+def test_accepts_an_empty_or_missing_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    check_output(tmp_path / "empty", {})
+    check_output(tmp_path / "missing", {})
+
+
+@pytest.mark.parametrize("target", ["content", "content/..", "."])
+def test_refuses_output_that_is_or_contains_a_protected_folder(tmp_path: Path, target: str) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    with pytest.raises(OutputRefusedError, match="it is or contains the content folder"):
+        check_output(content / ".." / target if target != "." else tmp_path, {"content folder": content})
+
+
+def test_a_failure_while_writing_keeps_the_previous_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"good"})
+
+    class Exploding(dict):
+        def items(self):  # type: ignore[override]
+            yield "index.html", b"new"
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_site(out, Exploding(x=b""))
+    assert _tree(out)["index.html"] == b"good"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_recovers_when_a_build_was_killed_between_the_two_renames(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"good"})
+    out.rename(tmp_path / ".site.old-999")  # as a kill -9 mid-swap would leave it
+    check_output(out, {})
+    write_site(out, {"index.html": b"next"})
+    assert _tree(out)["index.html"] == b"next"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
