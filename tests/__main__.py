@@ -1,0 +1,23 @@
+"""`python -m tests`: install what the tests need, then run the whole suite and the linter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    """Install test requirements, run pytest and ruff; return the first failing status."""
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    pip.append("--root-user-action=ignore")
+    subprocess.run([*pip, "-r", str(ROOT / "requirements-dev.txt")], check=True)
+    tests = subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT, check=False)
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, check=False)
+    return tests.returncode or lint.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
