@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .problems import Problem
+from .problems import Problem, did_you_mean
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_YAML_DEPTH = 50
@@ -46,6 +46,7 @@ class SourceFile:
     data: YamlValue | None  # front matter (articles, notes) or the whole document (yml)
     body: str = ""
     body_line: int = 1  # the file line on which the body starts
+    failed: bool = False  # it could not be read; its problems are already reported
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,23 @@ class _RefusedError(Exception):
 class _StrictLoader(yaml.SafeLoader):
     """A safe loader that also refuses anchors and aliases (no alias bombs)."""
 
+    depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
+        line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _RefusedError(event.start_mark.line + 1, "YAML anchors and aliases are not allowed")
-        return super().compose_node(parent, index)
+            raise _RefusedError(line, "YAML anchors and aliases are not allowed")
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            raise _RefusedError(line, f"YAML tags are not allowed ('{tag.replace('tag:yaml.org,2002:', '!!')}')")
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _RefusedError(line, f"YAML is nested more than {MAX_YAML_DEPTH} levels deep")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlValue | None, list[Problem]]:
@@ -94,10 +107,9 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlValue | N
     except _RefusedError as refused:
         return None, [Problem(path, refused.line + offset, refused.message)]
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark, what = _explain(error)
         line = mark.line + 1 + offset if mark else first_line
         column = f" at column {mark.column + 1}" if mark else ""
-        what = error.problem or error.context or "invalid YAML"
         return None, [Problem(path, line, f"YAML syntax error{column}: {what}")]
     except yaml.YAMLError as error:
         return None, [Problem(path, first_line, f"YAML error: {error}")]
@@ -105,6 +117,22 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlValue | N
         return None, [Problem(path, first_line, f"YAML is nested more than {MAX_YAML_DEPTH} levels deep")]
     finally:
         loader.dispose()
+
+
+def _explain(error: yaml.MarkedYAMLError) -> tuple[Any, str]:
+    """Where a YAML syntax error is best shown, and a sentence saying what is wrong."""
+    problem = error.problem or "invalid YAML"
+    context = error.context or ""
+    if "end of stream" in problem and error.context_mark is not None and context.startswith("while "):
+        # Something opened earlier runs to the end of the file: point at where it opens.
+        thing = context.split(" ", 2)[-1].removeprefix("a ").removeprefix("an ")
+        thing = {"quoted scalar": "quoted value", "flow sequence": "list [", "flow mapping": "mapping {"}.get(
+            thing, thing
+        )
+        return error.context_mark, f"the {thing} that starts here is never closed"
+    if context and not context.startswith("while "):
+        return error.problem_mark or error.context_mark, f"{context}, {problem}"
+    return error.problem_mark or error.context_mark, problem
 
 
 def _convert(loader: _StrictLoader, node: yaml.Node, offset: int, depth: int) -> YamlValue:
@@ -117,8 +145,8 @@ def _convert(loader: _StrictLoader, node: yaml.Node, offset: int, depth: int) ->
     if isinstance(node, yaml.ScalarNode):
         try:
             value = loader.construct_object(node, deep=True)
-        except (yaml.constructor.ConstructorError, ValueError):
-            # An explicit '!!timestamp' or '!!int' whose text does not fit; keep the text.
+        except (yaml.constructor.ConstructorError, ValueError, OverflowError):
+            # A value that looks like a date but is none (2015-02-30) stays text; resolve says why.
             value = node.value
         return YamlValue(value, line)
     if isinstance(node, yaml.SequenceNode):
@@ -127,18 +155,18 @@ def _convert(loader: _StrictLoader, node: yaml.Node, offset: int, depth: int) ->
     key_lines: dict[str, int] = {}
     for key_node, value_node in node.value:
         key_line = key_node.start_mark.line + 1
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-            raise _RefusedError(key_line, f"keys must be plain words, not '{_short(key_node)}'")
+        if isinstance(key_node, yaml.SequenceNode):
+            raise _RefusedError(key_line, "keys must be plain words, not a list")
+        if isinstance(key_node, yaml.MappingNode):
+            raise _RefusedError(key_line, "keys must be plain words, not a mapping")
+        if key_node.tag != "tag:yaml.org,2002:str":
+            raise _RefusedError(key_line, f"keys must be plain words, not '{key_node.value}'")
         key = key_node.value
         if key in values:
             raise _RefusedError(key_line, f"duplicate key '{key}' (first at line {key_lines[key]})")
         key_lines[key] = key_line + offset
         values[key] = _convert(loader, value_node, offset, depth + 1)
     return YamlValue(values, line, MappingProxyType(key_lines))
-
-
-def _short(node: yaml.Node) -> str:
-    return str(getattr(node, "value", node))[:40]
 
 
 def plain(value: YamlValue | None) -> Any:
@@ -162,15 +190,20 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        before = _normal_lines(raw[: error.start].decode("utf-8", errors="replace"))
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
         byte = raw[error.start]
         return None, [Problem(shown, line, f"file is not UTF-8 (byte 0x{byte:02x} at column {column})")]
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         return None, [Problem(shown, line, "file is binary, not text (it contains a NUL character)")]
-    text = text.removeprefix("\ufeff")
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+    return _normal_lines(text), []
+
+
+def _normal_lines(text: str) -> str:
+    """Drop a byte-order mark and make every line ending '\\n'."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 _FENCE = re.compile(r"^---[ \t]*$")
@@ -199,64 +232,79 @@ def load_content(root: Path, shown_root: str | None = None) -> Content:
 
     if not root.is_dir():
         return Content(root, (), (Problem(shown_root, 0, "content folder not found"),))
+    sections = dict(SECTIONS)
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or entry.name == "site.yml" or entry.name in sections:
+            continue
+        if entry.is_dir():
+            hint = did_you_mean(entry.name, sections)
+            message = f"unexpected folder{hint}: a content folder holds site.yml, articles/, notes/ and annotations/"
+            problems.append(Problem(shown(entry.name), 0, message))
     site = root / "site.yml"
-    if site.is_file():
-        files.extend(_read_yaml_file(site, root, "site", shown("site.yml"), problems))
+    if site.is_file() or site.is_symlink():
+        files.extend(_read_file(site, root, "site", shown("site.yml"), problems))
     for section, suffix in SECTIONS:
         folder = root / section
         if not folder.is_dir():
+            continue
+        refused = _link_problem(folder, root)
+        if refused:
+            problems.append(Problem(shown(section), 0, refused))
             continue
         for path in sorted(folder.iterdir()):
             if path.name.startswith("."):
                 continue
             where = shown(f"{section}/{path.name}")
-            if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-                problems.append(Problem(where, 0, "symbolic link to a file outside the content folder"))
-                continue
             if path.is_dir() or path.suffix != suffix:
                 kind = "folder" if path.is_dir() else "file"
                 message = f"unexpected {kind} in {section}/ (expected <slug>{suffix} files)"
                 problems.append(Problem(where, 0, message))
                 continue
-            if suffix == ".yml":
-                files.extend(_read_yaml_file(path, root, section, where, problems))
-            else:
-                files.extend(_read_markdown_file(path, section, where, problems))
+            files.extend(_read_file(path, root, section, where, problems))
     if not files and not problems:
         problems.append(
             Problem(shown_root, 0, "content folder is empty: expected site.yml, articles/, notes/ and annotations/")
         )
-    elif not site.is_file():
+    elif not (site.is_file() or site.is_symlink()):
         problems.append(Problem(shown("site.yml"), 0, "missing site.yml (it gives the explainer's title)"))
     return Content(root, tuple(files), tuple(problems))
 
 
-def _read_yaml_file(path: Path, root: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
+def _link_problem(path: Path, root: Path) -> str:
+    """Why a symbolic link may not be followed ('' when `path` is no link, or one inside `root`)."""
+    if not path.is_symlink():
+        return ""
+    target = path.resolve()
+    what = "folder" if target.is_dir() else "file"
+    if not target.exists():
+        return "symbolic link to a file that does not exist"
+    if not target.is_relative_to(root.resolve()):
+        return f"symbolic link to a {what} outside the content folder"
+    return ""
+
+
+def _read_file(path: Path, root: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
+    """Read one file; one that cannot be read is still listed (failed), so it is known to exist."""
+    failed = [SourceFile(section, shown, path.stem, None, failed=True)]
+    refused = _link_problem(path, root)
+    if refused:
+        problems.append(Problem(shown, 0, refused))
+        return failed
     text, read_problems = read_text(path, shown)
     problems.extend(read_problems)
     if text is None:
-        return []
-    data, yaml_problems = parse_yaml(text, shown)
-    problems.extend(yaml_problems)
-    if yaml_problems:
-        return []
-    return [SourceFile(section, shown, path.stem, data)]
-
-
-def _read_markdown_file(path: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
-    text, read_problems = read_text(path, shown)
-    problems.extend(read_problems)
-    if text is None:
-        return []
+        return failed
+    if section in ("site", "annotations"):
+        data, yaml_problems = parse_yaml(text, shown)
+        problems.extend(yaml_problems)
+        return failed if yaml_problems else [SourceFile(section, shown, path.stem, data)]
     front, front_line, body, body_line, split_problems = split_front_matter(text, shown)
     problems.extend(split_problems)
     if front is None:
-        return []
+        return failed
     data, yaml_problems = parse_yaml(front, shown, front_line)
     problems.extend(yaml_problems)
-    if yaml_problems:
-        return []
-    return [SourceFile(section, shown, path.stem, data, body, body_line)]
+    return failed if yaml_problems else [SourceFile(section, shown, path.stem, data, body, body_line)]
 
 
 def load_theme(folder: Path) -> Theme:

@@ -34,6 +34,7 @@ from .problems import ContentError, Problem, did_you_mean
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_RULE = "use lower-case letters a-z, digits and single hyphens"
 WIKI_LINK = re.compile(r"\[\[([^\[\]|]*)(?:\|([^\[\]]*))?\]\]")
+_PUNCTUATION = ",.;:!?\"'“”‘’()[]"
 _DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 
 
@@ -92,6 +93,18 @@ PASSAGE_FIELDS = (
 )
 
 
+class _Known(dict):  # type: ignore[type-arg]
+    """Resolved items by slug, plus the slugs of files that exist but could not be resolved."""
+
+    def __init__(self, items: Mapping[str, Any], existing: set[str]) -> None:
+        super().__init__(items)
+        self.existing = existing
+
+    def missing(self, slug: str) -> bool:
+        """True when no file of that slug exists at all (so the reference itself is wrong)."""
+        return slug not in self and slug not in self.existing
+
+
 class _Report:
     """Collects problems for one file."""
 
@@ -110,23 +123,26 @@ def resolve(content: Content, base_url: str | None = None) -> Site:
     for source in content.files:
         by_section[source.section].append(source)
 
-    config = _resolve_config(by_section["site"], base_url, problems)
+    # Files that exist but are broken are reported once, for themselves; references to them are not.
+    existing = {section: {s.stem for s in files} for section, files in by_section.items()}
+    readable = {section: [s for s in files if not s.failed] for section, files in by_section.items()}
+    config = _resolve_config(readable.get("site", []), base_url, problems)
     language = config.language if config else "en"
-    articles = [a for s in by_section["articles"] if (a := _resolve_article(s, language, problems))]
-    notes_and_links = [n for s in by_section["notes"] if (n := _resolve_note(s, problems))]
-    article_map = {a.slug: a for a in articles}
-    note_map = {note.slug: note for note, _ in notes_and_links}
+    articles = [a for s in readable.get("articles", []) if (a := _resolve_article(s, language, problems))]
+    notes_and_links = [n for s in readable.get("notes", []) if (n := _resolve_note(s, problems))]
+    article_map = _Known({a.slug: a for a in articles}, existing.get("articles", set()))
+    note_map = _Known({note.slug: note for note, _ in notes_and_links}, existing.get("notes", set()))
     for note, links in notes_and_links:
         report = _Report(note.path, problems)
-        for target, line in links:
-            if target not in note_map:
-                report(line, f"unknown note '{target}' in link [[{target}]]{did_you_mean(target, note_map)}")
+        for target, typed, line in links:
+            if note_map.missing(target):
+                report(line, f"unknown note '{target}' in link {typed}{did_you_mean(target, note_map)}")
 
     normal_texts: dict[str, anchoring.NormalText] = {}
     first_ids: dict[str, str] = {}
     topics: list[Topic] = []
     annotations: list[Annotation] = []
-    for source in by_section["annotations"]:
+    for source in readable.get("annotations", []):
         resolved = _resolve_topic(source, article_map, note_map, normal_texts, first_ids, problems)
         if resolved:
             topics.append(resolved[0])
@@ -148,10 +164,13 @@ def _check_fields(
         return None
     known = {f.name: f for f in fields}
     entries: dict[str, YamlValue] = {}
+    misspelt: set[str] = set()
     for key, item in value.value.items():
         key_line = value.key_lines.get(key, value.line)
         if key not in known:
-            report(key_line, f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
+            hint = did_you_mean(key, known)
+            report(key_line, f"unknown key '{key}' in {what}{hint}")
+            misspelt.add(hint.split("'")[1] if hint else "")
             continue
         message = _type_problem(known[key], item.value)
         if message:
@@ -159,7 +178,7 @@ def _check_fields(
         else:
             entries[key] = item
     for f in fields:
-        if f.required and f.name not in value.value:
+        if f.required and f.name not in value.value and f.name not in misspelt:
             report(value.line, f"missing required key '{f.name}' in {what}")
     return entries
 
@@ -167,6 +186,8 @@ def _check_fields(
 def _type_problem(f: Field, value: Any) -> str:
     """Say what is wrong with a value's type, or return ''."""
     if f.kind in ("text", "markdown", "url"):
+        if value is None and f.required:
+            return f"'{f.name}' must not be empty"
         if not isinstance(value, str):
             return f"'{f.name}' must be a string, not {_type_name(value)}{_quote_hint(value)}"
         if f.required and not value.strip():
@@ -201,6 +222,8 @@ def _type_name(value: Any) -> str:
         return "true/false"
     if isinstance(value, (int, float)):
         return "a number"
+    if isinstance(value, datetime.datetime):
+        return "a date and time"
     if isinstance(value, datetime.date):
         return "a date"
     if isinstance(value, list):
@@ -334,7 +357,7 @@ def split_paragraphs(body: str, first_line: int) -> tuple[str, tuple[Paragraph, 
     return "\n\n".join(parts), tuple(paragraphs)
 
 
-def _resolve_note(source: SourceFile, problems: list[Problem]) -> tuple[Note, list[tuple[str, int]]] | None:
+def _resolve_note(source: SourceFile, problems: list[Problem]) -> tuple[Note, list[tuple[str, str, int]]] | None:
     report = _Report(source.path, problems)
     slug_ok = _check_slug(source.stem, "file name", report, 1)
     entries = _check_fields(source.data, NOTE_FIELDS, "note front matter", report, 2)
@@ -349,14 +372,14 @@ def _resolve_note(source: SourceFile, problems: list[Problem]) -> tuple[Note, li
             source.data.line if source.data else 2,
             "missing required key 'date' in note front matter (events need a date)",
         )
-    links: list[tuple[str, int]] = []
+    links: list[tuple[str, str, int]] = []
     for match in WIKI_LINK.finditer(source.body):
         line = source.body_line + source.body.count("\n", 0, match.start())
         target = match.group(1).strip()
         if not SLUG.fullmatch(target):
-            report(line, f"link [[{match.group(1)}]] does not name a note slug ({SLUG_RULE})")
+            report(line, f"link {match.group(0)} does not name a note slug ({SLUG_RULE})")
         else:
-            links.append((target, line))
+            links.append((target, match.group(0), line))
     if not slug_ok or "title" not in entries:
         return None
     note = Note(
@@ -368,15 +391,23 @@ def _resolve_note(source: SourceFile, problems: list[Problem]) -> tuple[Note, li
         date=_text(entries, "date"),
         summary=_text(entries, "summary"),
         body=source.body.strip("\n"),
-        links=tuple(dict.fromkeys(target for target, _ in links)),
+        links=tuple(dict.fromkeys(target for target, _, _ in links)),
     )
     return note, links
 
 
+def _check_markdown_links(field: YamlValue, notes: _Known, report: _Report) -> None:
+    """Report [[slug]] links in a Markdown field that name no note (at the field's first line)."""
+    for match in WIKI_LINK.finditer(field.value):
+        target = match.group(1).strip()
+        if notes.missing(target):
+            report(field.line, f"unknown note '{target}' in link {match.group(0)}{did_you_mean(target, notes)}")
+
+
 def _resolve_topic(
     source: SourceFile,
-    articles: Mapping[str, Article],
-    notes: Mapping[str, Note],
+    articles: _Known,
+    notes: _Known,
     normal_texts: dict[str, anchoring.NormalText],
     first_ids: dict[str, str],
     problems: list[Problem],
@@ -386,6 +417,8 @@ def _resolve_topic(
     entries = _check_fields(source.data, TOPIC_FIELDS, "topic", report, 1)
     if entries is None:
         return None
+    if "summary" in entries:
+        _check_markdown_links(entries["summary"], notes, report)
     annotations: list[Annotation] = []
     for item in entries["annotations"].value if "annotations" in entries else []:
         annotation = _resolve_annotation(item, source, articles, notes, normal_texts, first_ids, report)
@@ -406,8 +439,8 @@ def _resolve_topic(
 def _resolve_annotation(
     item: YamlValue,
     source: SourceFile,
-    articles: Mapping[str, Article],
-    notes: Mapping[str, Note],
+    articles: _Known,
+    notes: _Known,
     normal_texts: dict[str, anchoring.NormalText],
     first_ids: dict[str, str],
     report: _Report,
@@ -426,6 +459,8 @@ def _resolve_annotation(
             ok = False
         else:
             first_ids[annotation_id] = f"{source.path}:{line}"
+    if "comment" in entries:
+        _check_markdown_links(entries["comment"], notes, report)
     relation = _text(entries, "relation")
     if "relation" in entries and relation not in RELATIONS:
         hint = did_you_mean(relation, RELATIONS)
@@ -435,15 +470,16 @@ def _resolve_annotation(
         ok = False
     for note in entries["notes"].value if "notes" in entries else []:
         if note.value.strip() not in notes:
-            report(note.line, f"unknown note '{note.value}'{did_you_mean(note.value, notes)}")
             ok = False
+            if notes.missing(note.value.strip()):
+                report(note.line, f"unknown note '{note.value}'{did_you_mean(note.value, notes)}")
     passage_items = entries["passages"].value if "passages" in entries else []
     if "passages" in entries and not passage_items:
         report(entries["passages"].line, "an annotation needs at least one passage")
         ok = False
     elif relation in LINK_RELATIONS and len(passage_items) == 1:
         message = f"relation '{relation}' links passages: it needs at least 2, and this annotation has 1"
-        report(entries["passages"].line, message)
+        report(item.key_lines.get("passages", entries["passages"].line), message)
         ok = False
     passages: list[Passage] = []
     seen: dict[tuple[str, int, int], int] = {}
@@ -478,7 +514,7 @@ def _resolve_passage(
     item: YamlValue,
     passage_id: str,
     annotation_id: str,
-    articles: Mapping[str, Article],
+    articles: _Known,
     normal_texts: dict[str, anchoring.NormalText],
     report: _Report,
 ) -> Passage | None:
@@ -488,8 +524,11 @@ def _resolve_passage(
     slug = _text(entries, "article")
     article = articles.get(slug)
     if article is None:
-        report(entries["article"].line, f"unknown article '{slug}'{did_you_mean(slug, articles)}")
+        if articles.missing(slug):
+            report(entries["article"].line, f"unknown article '{slug}'{did_you_mean(slug, articles)}")
         return None
+    if "occurrence" in item.value and "occurrence" not in entries:
+        return None  # its type is already reported; anchoring without it would mislead
     if slug not in normal_texts:
         normal_texts[slug] = anchoring.normalise(article.text)
     quote = str(entries["quote"].value)
@@ -502,29 +541,36 @@ def _resolve_passage(
     if isinstance(found, anchoring.NotFound):
         if found.closest:
             where = paragraph_at(article, found.closest_start).number
-            hint = f'; did you mean "{_clip(found.closest)}" (paragraph {where})?'
+            hint = f'; did you mean "{_clip(found.closest.strip(_PUNCTUATION))}" (paragraph {where})?'
         else:
             hint = "; nothing in the article is close to it"
         report(line, f"quote not found in article '{slug}': \"{shown}\"{hint}")
         return None
+    prefix, suffix = _text(entries, "prefix"), _text(entries, "suffix")
+    context = " and ".join(
+        f'{name} "{_clip(value, 40)}"' for name, value in (("prefix", prefix), ("suffix", suffix)) if value
+    )
     if isinstance(found, anchoring.Ambiguous):
-        where = ", ".join(str(paragraph_at(article, start).number) for start in found.starts)
+        numbers = sorted({paragraph_at(article, start).number for start in found.starts})
+        where = f"paragraph {numbers[0]}" if len(numbers) == 1 else f"paragraphs {', '.join(map(str, numbers))}"
+        with_context = f" with {context}" if context else ""
         message = (
-            f"quote occurs {len(found.starts)} times in article '{slug}' (paragraphs {where}): \"{shown}\"; "
+            f"quote occurs {len(found.starts)} times{with_context} in article '{slug}' ({where}): \"{shown}\"; "
             "add prefix, suffix or occurrence to choose one"
         )
         report(line, message)
         return None
     if isinstance(found, anchoring.OutOfRange):
         times = "once" if found.count == 1 else f"{found.count} times"
+        with_context = f" with {context}" if context else ""
         report(
             entries["occurrence"].line,
-            f"occurrence {occurrence} is out of range: the quote occurs {times} in article '{slug}'",
+            f"occurrence {occurrence} is out of range: the quote occurs {times} in article '{slug}'{with_context}",
         )
         return None
     if isinstance(found, anchoring.ContextMismatch):
         times = "once" if found.count == 1 else f"{found.count} times"
-        report(line, f"quote occurs {times} in article '{slug}', but never with this prefix and suffix: \"{shown}\"")
+        report(line, f"quote occurs {times} in article '{slug}', but never with {context}: \"{shown}\"")
         return None
     first, last = paragraph_at(article, found.start), paragraph_at(article, found.end - 1)
     if first is not last:

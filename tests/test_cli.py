@@ -57,7 +57,7 @@ def test_check_reports_every_problem_sorted_then_a_summary(make_content) -> None
         f"{folder}/annotations/sorties.yml:4: unknown relation 'corroborate' (did you mean 'corroborates'?); "
         "expected one of: same-event, same-statement, corroborates, contradicts, differs, context, correction",
         f"{folder}/annotations/sorties.yml:7: quote not found in article 'alpha': \"more than 70 sorties\"; "
-        'did you mean "“more than 60 sorties”" (paragraph 1)?',
+        'did you mean "more than 60 sorties" (paragraph 1)?',
         f"{folder}/notes/idlib.md:4: unknown note 'nowhere' in link [[nowhere]]",
         "3 errors in 2 files",
     ]
