@@ -45,6 +45,7 @@ def model_json(site: Site) -> dict[str, Any]:
         "note_citations": dict(site.note_citations),
         "note_backlinks": dict(site.note_backlinks),
         "pairs": [{"articles": list(pair), "annotations": list(ids)} for pair, ids in site.pairs.items()],
+        "mentions": {slug: [plain(m) for m in found] for slug, found in site.mentions.items()},
     }
 
 

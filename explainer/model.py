@@ -80,6 +80,17 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A place where an article's text names a note (its title or one of its aliases)."""
+
+    note: str
+    article: str
+    start: int
+    end: int
+    paragraph: int
+
+
+@dataclass(frozen=True)
 class Annotation:
     """An editor's annotation: a relation between passages, with a comment and notes."""
 
@@ -119,3 +130,5 @@ class Site:
     note_citations: Mapping[str, tuple[str, ...]]  # note -> annotation ids citing it
     note_backlinks: Mapping[str, tuple[str, ...]]  # note -> slugs of notes linking to it
     pairs: Mapping[tuple[str, str], tuple[str, ...]]  # (article a, article b), a < b -> annotation ids
+    mentions: Mapping[str, tuple[Mention, ...]]  # article -> every mention of a note, by position
+    note_mentions: Mapping[str, tuple[Mention, ...]]  # note -> its mentions, by article then position

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from . import export
 from .load import Theme
 from .markup import MarkdownRenderer
-from .model import Annotation, Article, Passage, Site
+from .model import Annotation, Article, Mention, Passage, Site
 
 RELATION_LABELS = {
     "same-event": ("same event", "="),
@@ -125,7 +125,10 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         )
     for (first, second), ids in site.pairs.items():
         shared = [site.annotations[i] for i in ids]
-        texts = [render_text(site, site.articles[slug], only=set(ids)) for slug in (first, second)]
+        texts = [
+            render_text(site, site.articles[slug], only=set(ids), href=_counterpart_link(site, other))
+            for slug, other in ((first, second), (second, first))
+        ]
         page(
             compare_path(first, second),
             "compare.html",
@@ -139,43 +142,95 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
     return output
 
 
-def render_text(site: Site, article: Article, only: set[str] | None = None) -> Markup:
+def render_text(
+    site: Site,
+    article: Article,
+    *,
+    only: set[str] | None = None,
+    href: Callable[[Passage], str] | None = None,
+    root: str = "../",
+) -> Markup:
     """The article's text as HTML, with every passage marked; its text content is Article.text.
 
     Overlapping passages are split into runs, each run marked with every passage covering it.
-    `only` limits the marks to the passages of those annotation ids.
+    `only` limits the marks to the passages of those annotation ids; `href` says where a passage
+    links to (by default its annotation on the same page). The first mention of a note in each
+    paragraph, outside the marked passages, links to the note.
     """
     passages = [site.passages[i] for i in site.passages_by_article[article.slug]]
     if only is not None:
         passages = [p for p in passages if p.annotation in only]
+    link = href or (lambda passage: f"#ann-{passage.annotation}")
+    mentions = _linked_mentions(site.mentions.get(article.slug, ()), passages)
     blocks: list[str] = []
     for paragraph in article.paragraphs:
         inside = [p for p in passages if p.start < paragraph.end and p.end > paragraph.start]
+        named = [m for m in mentions if m.paragraph == paragraph.number]
         tag = "h2" if paragraph.heading else "p"
-        runs = "".join(_runs(article.text, paragraph.start, paragraph.end, inside, site))
+        runs = "".join(_runs(article.text, paragraph.start, paragraph.end, inside, named, site, link, root))
         blocks.append(f'<{tag} id="para-{paragraph.number}">{runs}</{tag}>')
     return Markup("\n\n".join(blocks))
 
 
-def _runs(text: str, start: int, end: int, passages: Sequence[Passage], site: Site) -> Iterable[str]:
-    cuts = sorted({start, end, *(max(start, p.start) for p in passages), *(min(end, p.end) for p in passages)})
-    for left, right in itertools.pairwise(cuts):
+def _linked_mentions(mentions: Iterable[Mention], passages: Sequence[Passage]) -> list[Mention]:
+    """The first mention of each note in each paragraph that no passage overlaps (links do not nest)."""
+    chosen: dict[tuple[str, int], Mention] = {}
+    for mention in mentions:
+        key = (mention.note, mention.paragraph)
+        if key in chosen or any(p.start < mention.end and p.end > mention.start for p in passages):
+            continue
+        chosen[key] = mention
+    return sorted(chosen.values(), key=lambda m: m.start)
+
+
+def _runs(
+    text: str,
+    start: int,
+    end: int,
+    passages: Sequence[Passage],
+    mentions: Sequence[Mention],
+    site: Site,
+    link: Callable[[Passage], str],
+    root: str,
+) -> Iterable[str]:
+    edges = {start, end, *(m.start for m in mentions), *(m.end for m in mentions)}
+    edges.update(max(start, p.start) for p in passages)
+    edges.update(min(end, p.end) for p in passages)
+    named = {m.start: m for m in mentions}
+    for left, right in itertools.pairwise(sorted(edges)):
         piece = escape(text[left:right])
         covering = [p for p in passages if p.start <= left and p.end >= right]
         if not covering:
-            yield piece
+            mention = named.get(left)
+            if mention is not None:
+                note = site.notes[mention.note]
+                yield f'<a class="mention" href="{root}{note_path(note.slug)}" title="{escape(note.title)}">{piece}</a>'
+            else:
+                yield piece
             continue
         covering.sort(key=lambda p: (p.end - p.start, p.id))
         anchors = [p for p in covering if p.start == left]
         first_id = f' id="p-{anchors[0].id}"' if anchors else ""
         extra = "".join(f'<span id="p-{p.id}"></span>' for p in anchors[1:])
-        annotation = site.annotations[covering[0].annotation]
-        relations = " ".join(sorted({f"rel-{site.annotations[p.annotation].relation}" for p in covering}))
+        relations = sorted({site.annotations[p.annotation].relation for p in covering})
+        classes = " ".join(f"rel-{relation}" for relation in relations)
         ids = " ".join(p.annotation for p in covering)
+        label = " and ".join(RELATION_LABELS[relation][0] for relation in relations)
         yield (
-            f'<mark class="passage {relations}"{first_id} data-annotations="{ids}">{extra}'
-            f'<a href="#ann-{annotation.id}">{piece}</a></mark>'
+            f'<mark class="passage {classes}"{first_id} data-annotations="{ids}">{extra}'
+            f'<a href="{escape(link(covering[0]))}" aria-label="{piece} ({label})">{piece}</a></mark>'
         )
+
+
+def _counterpart_link(site: Site, other: str) -> Callable[[Passage], str]:
+    """On a side-by-side page, a passage links to its annotation's first passage in the other text."""
+
+    def link(passage: Passage) -> str:
+        annotation = site.annotations[passage.annotation]
+        counterpart = next(p for p in annotation.passages if p.article == other)
+        return f"#p-{counterpart.id}"
+
+    return link
 
 
 def _annotations_of(site: Site, slug: str) -> list[Annotation]:

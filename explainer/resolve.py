@@ -22,6 +22,7 @@ from .model import (
     RELATIONS,
     Annotation,
     Article,
+    Mention,
     Note,
     Paragraph,
     Passage,
@@ -640,6 +641,12 @@ def _build_site(
     def frozen(mapping: Mapping[Any, Any], convert: Callable[[Any], Any] = tuple) -> Mapping[Any, Any]:
         return MappingProxyType({key: convert(value) for key, value in mapping.items()})
 
+    mentions = find_mentions(article_list, note_list)
+    by_note: dict[str, list[Mention]] = defaultdict(list)
+    for article in article_list:
+        for mention in mentions[article.slug]:
+            by_note[mention.note].append(mention)
+
     return Site(
         config=config,
         articles=frozen({a.slug: a for a in article_list}, lambda a: a),
@@ -657,4 +664,29 @@ def _build_site(
         note_citations=frozen({n.slug: citations.get(n.slug, []) for n in note_list}),
         note_backlinks=frozen({n.slug: sorted(backlinks.get(n.slug, [])) for n in note_list}),
         pairs=frozen(dict(sorted(pairs.items()))),
+        mentions=frozen(mentions),
+        note_mentions=frozen({n.slug: by_note.get(n.slug, []) for n in note_list}),
     )
+
+
+def find_mentions(articles: Iterable[Article], notes: Iterable[Note]) -> dict[str, list[Mention]]:
+    """Every place an article's text names a note, by its title or an alias (whole words, exact case).
+
+    At each position the longest name wins; a name shared by two notes belongs to the first by title.
+    """
+    owner: dict[str, str] = {}
+    for note in notes:
+        for name in (note.title, *note.aliases):
+            owner.setdefault(name, note.slug)
+    result: dict[str, list[Mention]] = {}
+    if not owner:
+        return {article.slug: [] for article in articles}
+    names = sorted(owner, key=lambda name: (-len(name), name))
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)")
+    for article in articles:
+        found = []
+        for paragraph in article.paragraphs:
+            for match in pattern.finditer(article.text, paragraph.start, paragraph.end):
+                found.append(Mention(owner[match.group()], article.slug, match.start(), match.end(), paragraph.number))
+        result[article.slug] = found
+    return result

@@ -80,8 +80,29 @@ def test_article_text_is_exactly_the_source_text_with_marks(make_content) -> Non
     markup = str(render_text(site, site.articles["alpha"]))
     assert html.unescape(re.sub(r"<[^>]+>", "", markup)) == site.articles["alpha"].text
     assert '<mark class="passage rel-corroborates" id="p-sixty-sorties-1"' in markup
-    assert '<a href="#ann-sixty-sorties">more than 60 sorties</a>' in markup
+    assert (
+        '<a href="#ann-sixty-sorties" aria-label="more than 60 sorties (corroborates)">more than 60 sorties</a>'
+        in markup
+    )
     assert '<h2 id="para-2">Strikes</h2>' in markup
+
+
+def test_the_first_mention_of_a_note_in_each_paragraph_links_to_it(make_content) -> None:
+    site = check(make_content())
+    markup = str(render_text(site, site.articles["alpha"]))
+    assert html.unescape(re.sub(r"<[^>]+>", "", markup)) == site.articles["alpha"].text
+    # "Idlib" stands twice in paragraph 3, the first time inside a passage: the second is linked.
+    linked = '<a class="mention" href="../notes/idlib.html" title="Idlib">Idlib</a>'
+    assert markup.count(linked) == 1
+    assert markup.index(linked) < markup.index(" again on Sunday") < markup.index(linked) + len(linked) + 1
+    assert [(m.note, m.paragraph) for m in site.mentions["alpha"]] == [("idlib", 3), ("idlib", 3)]
+
+
+def test_side_by_side_passages_link_to_their_counterpart(make_content) -> None:
+    pages = _pages(make_content())
+    compare = pages["compare/alpha--beta.html"].decode()
+    assert '<a href="#p-sixty-sorties-2" aria-label="more than 60 sorties (corroborates)">' in compare
+    assert '<a href="#p-sixty-sorties-1" aria-label="over 60 sorties (corroborates)">' in compare
 
 
 def test_overlapping_passages_split_into_runs_that_keep_every_annotation(make_content) -> None:
@@ -103,7 +124,8 @@ def test_overlapping_passages_split_into_runs_that_keep_every_annotation(make_co
     markup = str(render_text(site, site.articles["beta"]))
     assert html.unescape(re.sub(r"<[^>]+>", "", markup)) == site.articles["beta"].text
     runs = re.findall(
-        r'data-annotations="([^"]+)">(?:<span id="[^"]+"></span>)*<a href="#ann-[^"]+">([^<]*)</a>', markup
+        r'data-annotations="([^"]+)">(?:<span id="[^"]+"></span>)*<a href="#ann-[^"]+" aria-label="[^"]*">([^<]*)</a>',
+        markup,
     )
     by_text = {text: set(ids.split()) for ids, text in runs}
     assert by_text == {
