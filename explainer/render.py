@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from . import export
 from .load import Theme
 from .markup import MarkdownRenderer
-from .model import Annotation, Article, Mention, Passage, Site
+from .model import Annotation, Article, Mention, Note, Passage, Site, Topic
 
 RELATION_LABELS = {
     "same-event": ("same event", "="),
@@ -100,10 +100,14 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         context = PageContext(path=path, root=relative if root is None else root)
         if context.root not in markdown:
             markdown[context.root] = MarkdownRenderer(context.root, titles)
+        values.setdefault("description", site.config.description)
         html = env.get_template(template).render(site=site, page=context, md=markdown[context.root], **values)
         pages[path] = html
 
-    page("index.html", "index.html")
+    page("index.html", "index.html", matrix=_matrix(site), timeline=_timeline(site), notes_by_kind=_notes_by_kind(site))
+    page("sources.html", "sources.html")
+    page("notes.html", "notes.html", notes_by_kind=_notes_by_kind(site))
+    page("compare/index.html", "compare-index.html")
     # The host serves 404.html at whatever path was missed, so it links absolutely when it can.
     page("404.html", "404.html", root=site.config.base_url or None)
     for article in site.articles.values():
@@ -113,9 +117,17 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
             article=article,
             text=render_text(site, article),
             annotations=_annotations_of(site, article.slug),
+            description=" · ".join(filter(None, (article.outlet, format_date(article.published), article.title))),
         )
     for note in site.notes.values():
-        page(note_path(note.slug), "note.html", note=note, citing=_citing_by_article(site, note.slug))
+        page(
+            note_path(note.slug),
+            "note.html",
+            note=note,
+            citing=_citing_by_article(site, note.slug),
+            mentioned=_mentions_by_article(site, note.slug),
+            description=note.summary or note.title,
+        )
     for topic in site.topics.values():
         page(
             topic_path(topic.slug),
@@ -220,6 +232,90 @@ def _runs(
             f'<mark class="passage {classes}"{first_id} data-annotations="{ids}">{extra}'
             f'<a href="{escape(link(covering[0]))}" aria-label="{piece} ({label})">{piece}</a></mark>'
         )
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """What one source says on one topic: its first passage there, and how many it has."""
+
+    passage: Passage | None
+    count: int
+
+
+def _matrix(site: Site) -> list[tuple[Topic, list[MatrixCell]]]:
+    """Sources by topics: for each topic, a cell per article in site order (empty cells kept)."""
+    rows = []
+    for topic in site.topics.values():
+        passages = [p for i in topic.annotations for p in site.annotations[i].passages]
+        cells = []
+        for slug in site.articles:
+            own = [p for p in passages if p.article == slug]
+            cells.append(MatrixCell(own[0] if own else None, len(own)))
+        rows.append((topic, cells))
+    return rows
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A dated event note or a source's publication, for the home page's timeline."""
+
+    date: str
+    title: str
+    path: str
+    kind: str  # 'event' or 'source'
+    summary: str
+
+
+def _timeline(site: Site) -> list[TimelineEntry]:
+    """Event notes with dates and articles with publication dates, oldest first."""
+    entries = [
+        TimelineEntry(note.date, note.title, note_path(note.slug), "event", note.summary)
+        for note in site.notes.values()
+        if note.kind == "event" and note.date
+    ]
+    entries += [
+        TimelineEntry(a.published, a.title, article_path(a.slug), "source", a.outlet or "outlet not stated")
+        for a in site.articles.values()
+        if a.published
+    ]
+    return sorted(entries, key=lambda e: (e.date, e.kind != "event", e.title))
+
+
+KIND_HEADINGS = {
+    "person": "People",
+    "place": "Places",
+    "organization": "Organisations and groups",
+    "event": "Events",
+    "concept": "Concepts",
+    "outlet": "Outlets",
+    "": "Other",
+}
+
+
+def _notes_by_kind(site: Site) -> list[tuple[str, str, list[Note]]]:
+    """Notes grouped by kind (kind, heading, notes), in a fixed order of kinds."""
+    groups = []
+    for kind, heading in KIND_HEADINGS.items():
+        notes = [note for note in site.notes.values() if note.kind == kind]
+        if notes:
+            groups.append((kind, heading, notes))
+    return groups
+
+
+def _mentions_by_article(site: Site, note: str) -> list[tuple[Article, list[tuple[str, str, str, int]]]]:
+    """Where the sources name a note: per article, each mention as (before, name, after, paragraph)."""
+    grouped: dict[str, list[tuple[str, str, str, int]]] = {}
+    for mention in site.note_mentions[note]:
+        article = site.articles[mention.article]
+        paragraph = article.paragraphs[mention.paragraph - 1]
+        before = article.text[max(paragraph.start, mention.start - 70) : mention.start]
+        after = article.text[mention.end : min(paragraph.end, mention.end + 70)]
+        if mention.start - 70 > paragraph.start:
+            before = "…" + before.split(" ", 1)[-1]
+        if mention.end + 70 < paragraph.end:
+            after = after.rsplit(" ", 1)[0] + "…"
+        grouped.setdefault(mention.article, []).append((before, article.text[mention.start : mention.end], after, mention.paragraph))
+    return [(article, grouped[slug]) for slug, article in site.articles.items() if slug in grouped]
 
 
 def _counterpart_link(site: Site, other: str) -> Callable[[Passage], str]:
