@@ -307,14 +307,8 @@ def _mentions_by_article(site: Site, note: str) -> list[tuple[Article, list[tupl
     grouped: dict[str, list[tuple[str, str, str, int]]] = {}
     for mention in site.note_mentions[note]:
         article = site.articles[mention.article]
-        paragraph = article.paragraphs[mention.paragraph - 1]
-        before = article.text[max(paragraph.start, mention.start - 70) : mention.start]
-        after = article.text[mention.end : min(paragraph.end, mention.end + 70)]
-        if mention.start - 70 > paragraph.start:
-            before = "…" + before.split(" ", 1)[-1]
-        if mention.end + 70 < paragraph.end:
-            after = after.rsplit(" ", 1)[0] + "…"
-        grouped.setdefault(mention.article, []).append((before, article.text[mention.start : mention.end], after, mention.paragraph))
+        before, name, after = in_context(article, mention.paragraph, mention.start, mention.end, 70)
+        grouped.setdefault(mention.article, []).append((before, name, after, mention.paragraph))
     return [(article, grouped[slug]) for slug, article in site.articles.items() if slug in grouped]
 
 
@@ -347,11 +341,16 @@ def _citing_by_article(site: Site, note: str) -> list[tuple[Article, list[tuple[
 
 def excerpt(article: Article, passage: Passage, context: int = 60) -> tuple[str, str, str]:
     """Text just before the passage (within its paragraph), the passage, and text just after."""
-    paragraph = article.paragraphs[passage.paragraph - 1]
-    before = article.text[max(paragraph.start, passage.start - context) : passage.start]
-    after = article.text[passage.end : min(paragraph.end, passage.end + context)]
-    if passage.start - context > paragraph.start:
+    return in_context(article, passage.paragraph, passage.start, passage.end, context)
+
+
+def in_context(article: Article, paragraph: int, start: int, end: int, width: int) -> tuple[str, str, str]:
+    """A span of an article's text with up to `width` code points either side, cut at words."""
+    block = article.paragraphs[paragraph - 1]
+    before = article.text[max(block.start, start - width) : start]
+    after = article.text[end : min(block.end, end + width)]
+    if start - width > block.start:
         before = "…" + before.split(" ", 1)[-1]
-    if passage.end + context < paragraph.end:
+    if end + width < block.end:
         after = after.rsplit(" ", 1)[0] + "…"
-    return before, passage.exact, after
+    return before, article.text[start:end], after
