@@ -149,7 +149,9 @@ def test_content_is_never_interpreted_as_markup_or_template(make_content) -> Non
     assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }} {% if x %}" in article_page
     assert "&lt;img src=x onerror=alert(1)&gt; {{ 7*7 }}" in article_page
     note_page = pages["notes/idlib.html"].decode()
-    for needle in ("<script", "<b>bold", "<a href='javascript"):
+    own_script = '<script src="../assets/explainer.js" defer></script>'
+    assert note_page.count("<script") == 1 and own_script in note_page
+    for needle in ("<b>bold", "<a href='javascript"):
         assert needle not in note_page
     assert not [link for link in _parse(pages["notes/idlib.html"]).links if "javascript" in link]
     assert "{{ 7*7 }}" in note_page and "49" not in note_page
