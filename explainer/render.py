@@ -148,10 +148,21 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
             texts=texts,
             shared=shared,
         )
+    if site.config.base_url:
+        pages["sitemap.xml"] = sitemap(site.config.base_url, [p for p in pages if p != "404.html"])
     output = {path: html.encode("utf-8") for path, html in pages.items()}
     output.update(export.render_data(site))
     output.update(theme.assets)
     return output
+
+
+def sitemap(base_url: str, paths: Iterable[str]) -> str:
+    """A sitemap.xml listing every page at its published address."""
+    urls = "".join(f"<url><loc>{escape(base_url + path)}</loc></url>\n" for path in sorted(paths))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n"
+    )
 
 
 def render_text(

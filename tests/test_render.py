@@ -180,3 +180,21 @@ def test_resolved_model_matches_the_snapshot(make_content) -> None:
         SNAPSHOT.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         pytest.skip("snapshot written; review it and commit it")
     assert model == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def test_sitemap_and_open_graph_only_when_the_base_url_is_known(make_content) -> None:
+    assert "sitemap.xml" not in _pages(make_content())
+    pages = _pages(make_content(), base_url="https://u.github.io/repo/")
+    sitemap = pages["sitemap.xml"].decode()
+    assert "<loc>https://u.github.io/repo/articles/alpha.html</loc>" in sitemap
+    assert "404.html" not in sitemap
+    article = pages["articles/alpha.html"].decode()
+    assert '<meta property="og:url" content="https://u.github.io/repo/articles/alpha.html">' in article
+    assert '<meta property="og:type" content="article">' in article
+
+
+def test_the_pages_workflow_builds_with_the_pages_base_url_and_deploys_with_the_official_actions() -> None:
+    workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
+    for action in ("actions/configure-pages@", "actions/upload-pages-artifact@", "actions/deploy-pages@"):
+        assert action in workflow
+    assert '--base-url "${{ steps.pages.outputs.base_url }}/"' in workflow
