@@ -138,7 +138,9 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
     for (first, second), ids in site.pairs.items():
         shared = [site.annotations[i] for i in ids]
         texts = [
-            render_text(site, site.articles[slug], only=set(ids), href=_counterpart_link(site, other))
+            render_text(
+                site, site.articles[slug], only=set(ids), href=_counterpart_link(site, other), paragraph_ids=f"{slug}-"
+            )
             for slug, other in ((first, second), (second, first))
         ]
         page(
@@ -172,6 +174,7 @@ def render_text(
     only: set[str] | None = None,
     href: Callable[[Passage], str] | None = None,
     root: str = "../",
+    paragraph_ids: str = "para-",
 ) -> Markup:
     """The article's text as HTML, with every passage marked; its text content is Article.text.
 
@@ -191,7 +194,7 @@ def render_text(
         named = [m for m in mentions if m.paragraph == paragraph.number]
         tag = "h2" if paragraph.heading else "p"
         runs = "".join(_runs(article.text, paragraph.start, paragraph.end, inside, named, site, link, root))
-        blocks.append(f'<{tag} id="para-{paragraph.number}">{runs}</{tag}>')
+        blocks.append(f'<{tag} id="{paragraph_ids}{paragraph.number}">{runs}</{tag}>')
     return Markup("\n\n".join(blocks))
 
 
