@@ -30,6 +30,13 @@
       copy.removeAttribute("id");
       copy.querySelectorAll("[id]").forEach(function (el) { el.removeAttribute("id"); });
       copy.className = "annotation annotation-copy";
+      // The copy sits inside the text: its headings become plain lines so the page outline stays whole.
+      copy.querySelectorAll("h1, h2, h3, h4, h5, h6").forEach(function (heading) {
+        var line = document.createElement("span");
+        line.className = "popup-heading";
+        while (heading.firstChild) { line.appendChild(heading.firstChild); }
+        heading.parentNode.replaceChild(line, heading);
+      });
       popup.appendChild(copy);
     });
     var close = document.createElement("button");
