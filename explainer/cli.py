@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import pipeline
-from .problems import ContentError, summarise
+from .problems import ContentError, report_lines
 from .write import OutputRefusedError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -104,9 +104,7 @@ def main(
 
 def report(error: ContentError, stream: TextIO) -> None:
     """Print every problem, sorted, then the one-line summary."""
-    for problem in error.problems:
-        print(problem, file=stream)
-    print(summarise(error.problems), file=stream)
+    print("\n".join(report_lines(error.problems)), file=stream)
 
 
 def _counts(site: pipeline.Site) -> str:

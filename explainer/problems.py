@@ -37,7 +37,19 @@ def summarise(problems: Iterable[Problem]) -> str:
     return f"{errors} in {'1 file' if files == 1 else f'{files} files'}"
 
 
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like `word`, or None when none is close."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    match = closest(word, choices)
+    return f" (did you mean '{match}'?)" if match else ""
+
+
+def report_lines(problems: Iterable[Problem]) -> list[str]:
+    """Every problem as `path:line: message`, sorted, then the one-line summary."""
+    problems = sorted(set(problems))
+    return [*(str(p) for p in problems), summarise(problems)]

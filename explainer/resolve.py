@@ -30,7 +30,7 @@ from .model import (
     SiteConfig,
     Topic,
 )
-from .problems import ContentError, Problem, did_you_mean
+from .problems import ContentError, Problem, closest, did_you_mean
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_RULE = "use lower-case letters a-z, digits and single hyphens"
@@ -169,9 +169,8 @@ def _check_fields(
     for key, item in value.value.items():
         key_line = value.key_lines.get(key, value.line)
         if key not in known:
-            hint = did_you_mean(key, known)
-            report(key_line, f"unknown key '{key}' in {what}{hint}")
-            misspelt.add(hint.split("'")[1] if hint else "")
+            report(key_line, f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
+            misspelt.add(closest(key, known) or "")
             continue
         message = _type_problem(known[key], item.value)
         if message:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import pipeline
-from .problems import ContentError, summarise
+from .problems import ContentError, report_lines
 from .write import OutputRefusedError
 
 
@@ -49,9 +49,7 @@ def serve(
         try:
             built = pipeline.build(content, out, templates, shown=shown, base_url=base_url)
         except ContentError as error:
-            for problem in error.problems:
-                print(problem, file=stderr)
-            print(f"{summarise(error.problems)}; still serving the last good build", file=stderr)
+            print("\n".join(report_lines(error.problems)) + "; still serving the last good build", file=stderr)
             return False
         print(f"Rebuilt {out}: {built.files} files.", file=stdout, flush=True)
         return True
