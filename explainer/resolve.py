@@ -593,8 +593,8 @@ def _resolve_passage(
 
 def paragraph_at(article: Article, position: int) -> Paragraph:
     """The paragraph holding text position `position` (or the one before a gap)."""
-    starts = [p.start for p in article.paragraphs]
-    return article.paragraphs[max(0, bisect.bisect_right(starts, position) - 1)]
+    index = bisect.bisect_right(article.paragraphs, position, key=lambda p: p.start)
+    return article.paragraphs[max(0, index - 1)]
 
 
 def _clip(text: str, limit: int = 80) -> str:
