@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 LINK_RELATIONS = ("same-event", "same-statement", "corroborates", "contradicts", "differs")
 RELATIONS = (*LINK_RELATIONS, "context", "correction")
-NOTE_KINDS = ("person", "place", "organization", "event", "concept", "outlet")
+NOTE_KINDS = ("person", "place", "organization", "event", "weapon", "concept", "outlet")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Article:
 
 @dataclass(frozen=True)
 class Note:
-    """A context note about a person, place, organisation, event, concept or outlet."""
+    """A context note about a person, place, organisation, event, weapon system, concept or outlet."""
 
     slug: str
     path: str

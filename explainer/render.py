@@ -300,6 +300,7 @@ KIND_HEADINGS = {
     "place": "Places",
     "organization": "Organisations and groups",
     "event": "Events",
+    "weapon": "Weapon systems",
     "concept": "Concepts",
     "outlet": "Outlets",
     "": "Other",

@@ -36,7 +36,7 @@ MORE = "content/annotations/more.yml"
 NOT_A_SLUG = "is not a slug (use lower-case letters a-z, digits and single hyphens)"
 DATE_RULE = "must be an ISO date (YYYY-MM-DD) or year and month (YYYY-MM)"
 RELATIONS = "same-event, same-statement, corroborates, contradicts, differs, context, correction"
-KINDS = "person, place, organization, event, concept, outlet"
+KINDS = "person, place, organization, event, weapon, concept, outlet"
 QUOTE_HINT = "(put the value in quotes to make it a string)"
 EMPTY = "content: content folder is empty: expected site.yml, articles/, notes/ and annotations/"
 
