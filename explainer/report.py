@@ -14,10 +14,12 @@ FIGURE = re.compile(
     r"eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)\b",
     re.IGNORECASE,
 )
-# A name: capitalised words in a row (with lower-case joiners such as 'al-', 'of', 'de').
-_WORD = r"(?:(?:[A-Z]\.){2,}|[A-Z][\w'’-]*)"
-NAME = re.compile(rf"\b{_WORD}(?:\s+(?:(?:al|of|de|the|and|bin)\s+)?{_WORD})*")
-SENTENCE = re.compile(r"(?:^|(?<=[.!?])[”\"’']?\s+)[“\"‘'(\[]?")
+# A name: capitalised words in a row, with lower-case joiners such as "of" and "de" ("and" joins two names).
+# 'al-' may lead a name in lower case (al-Qaida, al-Nusra Front).
+_WORD = r"(?:(?:[A-Z]\.){2,}|(?:al-)?[A-Z][\w'’-]*)"
+NAME = re.compile(rf"\b{_WORD}(?:\s+(?:(?:al|of|de|the|bin)\s+)?{_WORD})*")
+# Where a sentence starts: at a paragraph's start, after a full stop, and inside an opening quote.
+SENTENCE = re.compile(r"(?:^|(?<=[.!?])[”\"’']?\s+)[“\"‘'(\[]?|(?<=\s)[“\"]")
 # Capitalised only because they start a sentence or are too common to be names worth a note.
 COMMON = frozenset(
     [
@@ -76,6 +78,18 @@ COMMON = frozenset(
         "Friday",
         "Saturday",
         "Sunday",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sept",
+        "Sep",
+        "Oct",
+        "Nov",
+        "Dec",
         "January",
         "February",
         "March",
@@ -118,7 +132,9 @@ class Coverage:
 def coverage(site: Site) -> Coverage:
     """Work out the coverage report for a resolved site."""
     names = {name for note in site.notes.values() for name in (note.title, *note.aliases)}
-    sources = tuple(_source_coverage(site, article, names) for article in site.articles.values())
+    # Seen anywhere in any source, a capital mid-sentence marks a name even where a sentence starts with it.
+    mid_sentence = set().union(*(_mid_sentence_capitals(article) for article in site.articles.values()))
+    sources = tuple(_source_coverage(site, article, names, mid_sentence) for article in site.articles.values())
     slugs = list(site.articles)
     pairs = tuple(
         (a, b, len(site.pairs.get((min(a, b), max(a, b)), ()))) for i, a in enumerate(slugs) for b in slugs[i + 1 :]
@@ -129,7 +145,7 @@ def coverage(site: Site) -> Coverage:
     return Coverage(sources, pairs, uncited, tuple((r, counts[r]) for r in RELATIONS), cross)
 
 
-def _source_coverage(site: Site, article: Article, names: set[str]) -> SourceCoverage:
+def _source_coverage(site: Site, article: Article, names: set[str], mid_sentence: set[str]) -> SourceCoverage:
     covered = [False] * len(article.text)
     passages = [site.passages[i] for i in site.passages_by_article[article.slug]]
     for passage in passages:
@@ -137,7 +153,6 @@ def _source_coverage(site: Site, article: Article, names: set[str]) -> SourceCov
     total = sum(p.end - p.start for p in article.paragraphs)
     figures: list[tuple[int, str]] = []
     found_names: Counter[str] = Counter()
-    mid_sentence = _mid_sentence_capitals(article)
     for paragraph in article.paragraphs:
         for sentence in re.finditer(
             r".+?(?:[.!?][”\"’']?(?=\s+[“\"‘']?[A-Z])|$)", article.text[paragraph.start : paragraph.end]
