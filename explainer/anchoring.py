@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _EQUIVALENT = str.maketrans(
@@ -17,31 +18,45 @@ _EQUIVALENT = str.maketrans(
 
 @dataclass(frozen=True)
 class NormalText:
-    """A text in matching form (white space runs as one space, ASCII quotes and dashes).
+    """A text in matching form (white space runs as one space, ASCII quotes and dashes, NFC).
 
-    `origin[i]` is the position in the original text of character i of `text`.
+    Character i of `text` comes from `original[origin[i]:ends[i]]`.
     """
 
     text: str
     origin: tuple[int, ...]
+    ends: tuple[int, ...]
 
 
 def normalise(text: str) -> NormalText:
     """Put `text` in matching form, remembering where each character came from."""
     chars: list[str] = []
     origin: list[int] = []
+    ends: list[int] = []
     in_space = False
-    for position, char in enumerate(text.translate(_EQUIVALENT)):
+    translated = text.translate(_EQUIVALENT)
+    position, length = 0, len(translated)
+    while position < length:
+        char = translated[position]
+        end = position + 1
+        # A letter and its combining marks compare in composed form: "é" typed either way matches.
+        while end < length and unicodedata.combining(translated[end]):
+            end += 1
         if char.isspace():
-            if in_space:
-                continue
+            if not in_space:
+                chars.append(" ")
+                origin.append(position)
+                ends.append(end)
             in_space = True
-            char = " "
-        else:
-            in_space = False
-        chars.append(char)
-        origin.append(position)
-    return NormalText("".join(chars), tuple(origin))
+            position = end
+            continue
+        in_space = False
+        for composed in unicodedata.normalize("NFC", translated[position:end]) if end - position > 1 else char:
+            chars.append(composed)
+            origin.append(position)
+            ends.append(end)
+        position = end
+    return NormalText("".join(chars), tuple(origin), tuple(ends))
 
 
 def normal_form(text: str) -> str:
@@ -121,7 +136,7 @@ def anchor(
         return Ambiguous(tuple(normal.origin[start] for start in chosen))
     start = chosen[0]
     last = start + len(needle) - 1
-    return Found(normal.origin[start], normal.origin[last] + 1)
+    return Found(normal.origin[start], normal.ends[last])
 
 
 def _find_all(haystack: str, needle: str) -> list[int]:

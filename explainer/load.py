@@ -130,6 +130,8 @@ def _explain(error: yaml.MarkedYAMLError) -> tuple[Any, str]:
             thing, thing
         )
         return error.context_mark, f"the {thing} that starts here is never closed"
+    if problem.startswith("found character '\\t'"):
+        return error.problem_mark or error.context_mark, "a tab character (YAML allows only spaces here)"
     if context and not context.startswith("while "):
         return error.problem_mark or error.context_mark, f"{context}, {problem}"
     return error.problem_mark or error.context_mark, problem
@@ -212,7 +214,15 @@ _FENCE = re.compile(r"^---[ \t]*$")
 def split_front_matter(text: str, shown: str) -> tuple[str | None, int, str, int, list[Problem]]:
     """Split '---' YAML '---' from the body: (yaml, yaml first line, body, body first line, problems)."""
     lines = text.split("\n")
-    if not lines or not _FENCE.match(lines[0]):
+    if not text.strip():
+        return (
+            None,
+            1,
+            text,
+            1,
+            [Problem(shown, 1, "file is empty: expected a line '---', then YAML, then '---', then text")],
+        )
+    if not _FENCE.match(lines[0]):
         message = "missing front matter: the file must start with a line '---', then YAML, then '---'"
         return None, 1, text, 1, [Problem(shown, 1, message)]
     for number, line in enumerate(lines[1:], start=1):

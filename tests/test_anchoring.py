@@ -296,3 +296,18 @@ def test_anchoring_a_long_text_is_quick() -> None:
     text = " ".join(rng.choice(WORDS) for _ in range(20000)) + " the unique ending"
     normal = normalise(text)
     assert anchor(text, normal, "the unique ending") == Found(len(text) - 17, len(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "span"),
+    [
+        ("The caf\u00e9 was hit.", "cafe\u0301 was", (4, 12)),  # typed decomposed, printed composed
+        ("The cafe\u0301 was hit.", "caf\u00e9 was", (4, 13)),  # typed composed, printed decomposed
+        ("Hit cafe\u0301", "cafe\u0301", (4, 9)),  # the combining mark at the very end belongs to the quote
+        ("\u0627\u0644\u0631\u0642\u0629 \U0001f4a5 Raqqa", "\U0001f4a5 Raqqa", (6, 13)),  # right-to-left and emoji
+    ],
+)
+def test_canonically_equivalent_unicode_matches_and_keeps_the_printed_span(text: str, quote: str, span) -> None:
+    found = anchor(text, normalise(text), quote)
+    assert found == Found(*span)
+    assert normal_form(text[span[0] : span[1]]) == normal_form(quote)

@@ -14,7 +14,7 @@ from explainer.problems import Problem
 
 from .conftest import SAMPLE, write_tree
 
-TAB = "found character '\\t' that cannot start any token"
+TAB = "a tab character (YAML allows only spaces here)"
 
 # --- parse_yaml ---------------------------------------------------------------------------------------
 
@@ -272,13 +272,18 @@ def test_only_the_first_closing_fence_counts() -> None:
 MISSING = "missing front matter: the file must start with a line '---', then YAML, then '---'"
 
 
-@pytest.mark.parametrize(
-    "text", ["", "Just text.\n", "\n---\ntitle: T\n---\nBody\n", " ---\ntitle: T\n---\n", "----\n"]
-)
+@pytest.mark.parametrize("text", ["Just text.\n", "\n---\ntitle: T\n---\nBody\n", " ---\ntitle: T\n---\n", "----\n"])
 def test_front_matter_must_open_on_the_first_line(text: str) -> None:
     front, _, _, _, problems = split_front_matter(text, "n.md")
     assert front is None
     assert problems == [Problem("n.md", 1, MISSING)]
+
+
+@pytest.mark.parametrize("text", ["", "\n", " \n\t\n"])
+def test_an_empty_file_is_called_empty(text: str) -> None:
+    front, _, _, _, problems = split_front_matter(text, "n.md")
+    assert front is None
+    assert problems == [Problem("n.md", 1, "file is empty: expected a line '---', then YAML, then '---', then text")]
 
 
 def test_front_matter_must_close() -> None:
