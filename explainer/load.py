@@ -215,13 +215,8 @@ def split_front_matter(text: str, shown: str) -> tuple[str | None, int, str, int
     """Split '---' YAML '---' from the body: (yaml, yaml first line, body, body first line, problems)."""
     lines = text.split("\n")
     if not text.strip():
-        return (
-            None,
-            1,
-            text,
-            1,
-            [Problem(shown, 1, "file is empty: expected a line '---', then YAML, then '---', then text")],
-        )
+        message = "file is empty: expected a line '---', then YAML, then '---', then text"
+        return None, 1, text, 1, [Problem(shown, 1, message)]
     if not _FENCE.match(lines[0]):
         message = "missing front matter: the file must start with a line '---', then YAML, then '---'"
         return None, 1, text, 1, [Problem(shown, 1, message)]
