@@ -6,6 +6,7 @@ import html
 import json
 import os
 import re
+import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,7 +19,7 @@ from explainer.markup import MarkdownRenderer
 from explainer.pipeline import check
 from explainer.render import render_site, render_text
 
-from .conftest import ROOT, TEMPLATES
+from .conftest import ROOT, SAMPLE, TEMPLATES
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "sample-model.json"
 
@@ -198,3 +199,12 @@ def test_the_pages_workflow_builds_with_the_pages_base_url_and_deploys_with_the_
     for action in ("actions/configure-pages@", "actions/upload-pages-artifact@", "actions/deploy-pages@"):
         assert action in workflow
     assert '--base-url "${{ steps.pages.outputs.base_url }}/"' in workflow
+
+
+def test_quoted_passages_are_not_given_a_second_pair_of_quotation_marks(make_content) -> None:
+    sorties = textwrap.dedent(SAMPLE["annotations/sorties.yml"])
+    sorties = sorties.replace("quote: more than 60 sorties", "quote: '“more than 60 sorties”'")
+    index = _pages(make_content({"annotations/sorties.yml": sorties}))["index.html"].decode()
+    assert ">“more than 60 sorties”</a>" in index  # the passage's own marks
+    assert ">“over 60 sorties”</a>" in index  # marks added around a bare passage
+    assert "““" not in index and "””" not in index
