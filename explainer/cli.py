@@ -15,6 +15,7 @@ from .problems import ContentError, report_lines
 from .write import OutputRefusedError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+CODE = Path(__file__).resolve().parent  # the preview restarts when it changes
 
 DESCRIPTION = """\
 Build an annotated explainer: source articles, context notes and annotations under a content
@@ -24,7 +25,8 @@ EPILOG = """\
 commands:
   build   check the content and write the site (the default)
   check   check the content and report every problem; write nothing
-  serve   build, then serve the site with live reload while you edit
+  serve   build, then serve the site with live reload while you edit: every save rebuilds what it
+          changes and reloads the browser; problems show in the browser (docs/preview.md)
   report  check the content, then print the editor's coverage report: how much of each source is
           annotated, figures and names not yet covered, links per pair of sources, notes nothing
           cites, annotations by relation
@@ -53,8 +55,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--base-url", metavar="URL", help="the published URL, e.g. https://user.github.io/repo/ (overrides site.yml)"
     )
-    p.add_argument("--host", default="127.0.0.1", help="serve: the address to listen on (default: 127.0.0.1)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="serve: the address to listen on (default: 127.0.0.1, this machine only)"
+    )
     p.add_argument("--port", type=int, default=8000, help="serve: the port (default: 8000)")
+    p.add_argument("--open", action="store_true", help="serve: open the site in the web browser")
     return p
 
 
@@ -102,6 +107,8 @@ def main(
                 port=args.port,
                 stdout=out_stream,
                 stderr=err_stream,
+                open_browser=args.open,
+                code=CODE if argv is None else None,  # only a real command line restarts itself
             )
         built = pipeline.build(content, Path(args.out), templates, shown=args.content, base_url=args.base_url)
     except ContentError as error:

@@ -247,7 +247,7 @@ def load_content(root: Path, shown_root: str | None = None) -> Content:
             problems.append(Problem(shown(entry.name), 0, message))
     site = root / "site.yml"
     if site.is_file() or site.is_symlink():
-        files.extend(_read_file(site, root, "site", shown("site.yml"), problems))
+        files.extend(read_file(site, root, "site", shown("site.yml"), problems))
     for section, suffix in SECTIONS:
         folder = root / section
         if not folder.is_dir():
@@ -265,7 +265,7 @@ def load_content(root: Path, shown_root: str | None = None) -> Content:
                 message = f"unexpected {kind} in {section}/ (expected <slug>{suffix} files)"
                 problems.append(Problem(where, 0, message))
                 continue
-            files.extend(_read_file(path, root, section, where, problems))
+            files.extend(read_file(path, root, section, where, problems))
     if not files and not problems:
         problems.append(
             Problem(shown_root, 0, "content folder is empty: expected site.yml, articles/, notes/ and annotations/")
@@ -288,7 +288,7 @@ def _link_problem(path: Path, root: Path) -> str:
     return ""
 
 
-def _read_file(path: Path, root: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
+def read_file(path: Path, root: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
     """Read one file; one that cannot be read is still listed (failed), so it is known to exist."""
     failed = [SourceFile(section, shown, path.stem, None, failed=True)]
     refused = _link_problem(path, root)

@@ -88,74 +88,135 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     return env
 
 
-def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
-    """Every page, data file and asset of the site, by path relative to the output folder."""
-    env = make_environment(theme)
+@dataclass(frozen=True)
+class Page:
+    """One page of the site: where it goes, which template makes it, and what it shows."""
+
+    path: str
+    template: str
+    kind: str  # the template's name without '.html'
+    key: tuple[str, ...] = ()  # the article, note or topic slug, or the two article slugs of a compare page
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """What rendering pages needs besides the site: the Jinja environment and Markdown by page depth."""
+
+    env: jinja2.Environment
+    markdown: Callable[[str], MarkdownRenderer]  # root ('', '../', or base_url) -> renderer
+
+
+def site_pages(site: Site) -> list[Page]:
+    """Every page of the site, in build order."""
+    pages = [
+        Page("index.html", "index.html", "index"),
+        Page("sources.html", "sources.html", "sources"),
+        Page("notes.html", "notes.html", "notes"),
+        Page("compare/index.html", "compare-index.html", "compare-index"),
+        Page("404.html", "404.html", "404"),
+    ]
+    pages += [Page(article_path(slug), "article.html", "article", (slug,)) for slug in site.articles]
+    pages += [Page(note_path(slug), "note.html", "note", (slug,)) for slug in site.notes]
+    pages += [Page(topic_path(slug), "topic.html", "topic", (slug,)) for slug in site.topics]
+    pages += [
+        Page(compare_path(first, second), "compare.html", "compare", (first, second)) for first, second in site.pairs
+    ]
+    return pages
+
+
+def make_renderers(site: Site, theme: Theme, env: jinja2.Environment | None = None) -> Renderers:
+    """A Jinja environment over the theme (or `env`, made earlier for it), and Markdown renderers by page depth."""
     titles = {slug: note.title for slug, note in site.notes.items()}
-    markdown = {root: MarkdownRenderer(root, titles) for root in ("", "../")}
-    pages: dict[str, str] = {}
+    markdown: dict[str, MarkdownRenderer] = {}
 
-    def page(path: str, template: str, root: str | None = None, **values: Any) -> None:
-        relative = "../" * path.count("/")
-        context = PageContext(path=path, root=relative if root is None else root)
-        if context.root not in markdown:
-            markdown[context.root] = MarkdownRenderer(context.root, titles)
-        values.setdefault("description", site.config.description)
-        html = env.get_template(template).render(site=site, page=context, md=markdown[context.root], **values)
-        pages[path] = html
+    def renderer(root: str) -> MarkdownRenderer:
+        if root not in markdown:
+            markdown[root] = MarkdownRenderer(root, titles)
+        return markdown[root]
 
-    page("index.html", "index.html", matrix=_matrix(site), timeline=_timeline(site), notes_by_kind=_notes_by_kind(site))
-    page("sources.html", "sources.html")
-    page("notes.html", "notes.html", notes_by_kind=_notes_by_kind(site))
-    page("compare/index.html", "compare-index.html")
+    return Renderers(env or make_environment(theme), renderer)
+
+
+def render_page(site: Site, page: Page, renderers: Renderers, seen: Callable[[str], None] | None = None) -> str:
+    """One page's HTML; `seen`, when given, is told every Markdown text the page renders."""
     # The host serves 404.html at whatever path was missed, so it links absolutely when it can.
-    page("404.html", "404.html", root=site.config.base_url or None)
-    for article in site.articles.values():
-        page(
-            article_path(article.slug),
-            "article.html",
-            article=article,
-            text=render_text(site, article),
-            annotations=_annotations_of(site, article.slug),
-            description=" · ".join(filter(None, (article.outlet, format_date(article.published), article.title))),
-        )
-    for note in site.notes.values():
-        page(
-            note_path(note.slug),
-            "note.html",
-            note=note,
-            citing=_citing_by_article(site, note.slug),
-            mentioned=_mentions_by_article(site, note.slug),
-            description=note.summary or note.title,
-        )
-    for topic in site.topics.values():
-        page(
-            topic_path(topic.slug),
-            "topic.html",
-            topic=topic,
-            annotations=[site.annotations[i] for i in topic.annotations],
-        )
-    for (first, second), ids in site.pairs.items():
-        shared = [site.annotations[i] for i in ids]
+    root = (site.config.base_url or None) if page.kind == "404" else None
+    relative = "../" * page.path.count("/")
+    context = PageContext(path=page.path, root=relative if root is None else root)
+    values = _page_values(site, page)
+    values.setdefault("description", site.config.description)
+    md: Callable[[str], Markup] = renderers.markdown(context.root)
+    if seen is not None:
+        md = _telling(md, seen)
+    return renderers.env.get_template(page.template).render(site=site, page=context, md=md, **values)
+
+
+def _telling(md: Callable[[str], Markup], seen: Callable[[str], None]) -> Callable[[str], Markup]:
+    def render(text: str) -> Markup:
+        seen(text)
+        return md(text)
+
+    return render
+
+
+def _page_values(site: Site, page: Page) -> dict[str, Any]:
+    """What a page's template gets besides the site, the page and Markdown."""
+    if page.kind == "index":
+        return {"matrix": _matrix(site), "timeline": _timeline(site), "notes_by_kind": _notes_by_kind(site)}
+    if page.kind == "notes":
+        return {"notes_by_kind": _notes_by_kind(site)}
+    if page.kind == "article":
+        article = site.articles[page.key[0]]
+        return {
+            "article": article,
+            "text": render_text(site, article),
+            "annotations": _annotations_of(site, article.slug),
+            "description": " · ".join(filter(None, (article.outlet, format_date(article.published), article.title))),
+        }
+    if page.kind == "note":
+        note = site.notes[page.key[0]]
+        return {
+            "note": note,
+            "citing": _citing_by_article(site, note.slug),
+            "mentioned": _mentions_by_article(site, note.slug),
+            "description": note.summary or note.title,
+        }
+    if page.kind == "topic":
+        topic = site.topics[page.key[0]]
+        return {"topic": topic, "annotations": [site.annotations[i] for i in topic.annotations]}
+    if page.kind == "compare":
+        first, second = page.key
+        ids = site.pairs[(first, second)]
         texts = [
             render_text(
                 site, site.articles[slug], only=set(ids), href=_counterpart_link(site, other), paragraph_ids=f"{slug}-"
             )
             for slug, other in ((first, second), (second, first))
         ]
-        page(
-            compare_path(first, second),
-            "compare.html",
-            pair=(site.articles[first], site.articles[second]),
-            texts=texts,
-            shared=shared,
-        )
-    if site.config.base_url:
-        pages["sitemap.xml"] = sitemap(site.config.base_url, [p for p in pages if p != "404.html"])
-    output = {path: html.encode("utf-8") for path, html in pages.items()}
-    output.update(export.render_data(site))
+        return {
+            "pair": (site.articles[first], site.articles[second]),
+            "texts": texts,
+            "shared": [site.annotations[i] for i in ids],
+        }
+    return {}
+
+
+def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
+    """Every page, data file and asset of the site, by path relative to the output folder."""
+    renderers = make_renderers(site, theme)
+    output = {page.path: render_page(site, page, renderers).encode("utf-8") for page in site_pages(site)}
+    output.update(site_files(site, output))
     output.update(theme.assets)
     return output
+
+
+def site_files(site: Site, pages: Iterable[str]) -> dict[str, bytes]:
+    """The files made from the whole site at once: the sitemap (given every page's path) and the data files."""
+    files = {}
+    if site.config.base_url:
+        files["sitemap.xml"] = sitemap(site.config.base_url, [p for p in pages if p != "404.html"]).encode("utf-8")
+    files.update(export.render_data(site))
+    return files
 
 
 def sitemap(base_url: str, paths: Iterable[str]) -> str:
@@ -324,7 +385,8 @@ def _mentions_by_article(site: Site, note: str) -> list[tuple[Article, list[tupl
         article = site.articles[mention.article]
         before, name, after = in_context(article, mention.paragraph, mention.start, mention.end, 70)
         grouped.setdefault(mention.article, []).append((before, name, after, mention.paragraph))
-    return [(article, grouped[slug]) for slug, article in site.articles.items() if slug in grouped]
+    # Site order, looking up only the articles shown: a page then depends on those, not on every article.
+    return [(site.articles[slug], grouped[slug]) for slug in site.articles if slug in grouped]
 
 
 def _counterpart_link(site: Site, other: str) -> Callable[[Passage], str]:
@@ -351,7 +413,8 @@ def _citing_by_article(site: Site, note: str) -> list[tuple[Article, list[tuple[
         annotation = site.annotations[annotation_id]
         for passage in annotation.passages:
             grouped.setdefault(passage.article, []).append((annotation, passage))
-    return [(article, grouped[slug]) for slug, article in site.articles.items() if slug in grouped]
+    # Site order, looking up only the articles shown: a page then depends on those, not on every article.
+    return [(site.articles[slug], grouped[slug]) for slug in site.articles if slug in grouped]
 
 
 def excerpt(article: Article, passage: Passage, context: int = 60) -> tuple[str, str, str]:

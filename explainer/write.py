@@ -4,21 +4,30 @@ A build is written into a fresh folder beside the output and swapped into place,
 interrupted build never damages the last good site. A marker file lists what the build wrote;
 without it, or with files in the folder that it does not list, the folder is not ours and is
 left alone.
+
+The preview updates its own earlier build in place instead (update_site): each changed file is
+written beside itself and renamed over the old one, and the marker always lists at least every
+file in the folder, so an interrupted update leaves a folder that is still recognisably ours.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 MARKER = ".explainer-build"
 MARKER_HEADER = "This folder was written by explainer; each build replaces it. Files it wrote:\n"
+PARTIAL = ".explainer-partial"  # ends the name of a file being written in place; never a build's own
 
 
 class OutputRefusedError(Exception):
     """The output folder is not one this tool may replace."""
+
+
+class OutputChangedError(Exception):
+    """The output folder no longer holds the build an update was to start from."""
 
 
 def check_output(out: Path, protected: Mapping[str, Path]) -> None:
@@ -39,7 +48,8 @@ def check_output(out: Path, protected: Mapping[str, Path]) -> None:
                 f"refusing to replace {out}: it was not made by explainer (no {MARKER} file) and is not empty; "
                 "choose a new or empty folder with --out"
             )
-        strangers = sorted(_all_files(target) - listed - {MARKER})
+        # A file an interrupted update was writing in place is ours too.
+        strangers = sorted(p for p in _all_files(target) - listed - {MARKER} if not p.endswith(PARTIAL))
         if strangers:
             shown = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
             raise OutputRefusedError(
@@ -80,6 +90,54 @@ def write_site(out: Path, files: Mapping[str, bytes]) -> int:
     if previous.exists():
         shutil.rmtree(previous)
     return total
+
+
+def update_site(out: Path, files: Mapping[str, bytes], removed: Collection[str], previous: Collection[str]) -> int:
+    """Update the build in `out` whose files are `previous`: write `files` (new or changed), delete `removed`.
+
+    Raises OutputChangedError, touching nothing, when the folder's marker does not list exactly
+    `previous` (someone else built into it or removed it): the caller then writes the whole site.
+    """
+    out = out.resolve()
+    if _listed_files(out) != set(previous):
+        raise OutputChangedError(f"{out} no longer holds the build being updated")
+    final = (set(previous) - set(removed)) | set(files)
+    if not set(files) <= set(previous):
+        # New files are listed before they exist, so the folder never holds a file its marker does not list.
+        _replace(out / MARKER, _marker(set(previous) | final))
+    total = 0
+    for path, content in sorted(files.items()):
+        destination = out / path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        _replace(destination, content)
+        total += len(content)
+    for path in sorted(removed):
+        (out / path).unlink(missing_ok=True)
+        _remove_empty_folders(out, (out / path).parent)
+    if _listed_files(out) != final:
+        _replace(out / MARKER, _marker(final))
+    return total
+
+
+def _marker(paths: Collection[str]) -> bytes:
+    return (MARKER_HEADER + "".join(f"{path}\n" for path in sorted(paths))).encode("utf-8")
+
+
+def _replace(destination: Path, content: bytes) -> None:
+    """Write a file beside its destination, then rename it over it: readers see the old file or the new."""
+    partial = destination.with_name(destination.name + PARTIAL)
+    try:
+        partial.write_bytes(content)
+        partial.replace(destination)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _remove_empty_folders(out: Path, folder: Path) -> None:
+    """Remove `folder` and its parents up to `out` while they are empty (a full build would not make them)."""
+    while folder != out and folder.is_relative_to(out) and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def _recover(out: Path) -> None:

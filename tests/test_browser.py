@@ -10,6 +10,7 @@ Checked on one page of every kind: no console error, no failed request, no reque
 site's own folder on 127.0.0.1; no serious or critical axe-core violation in light and dark colour
 schemes and at 390 px width. Then the reading behaviours: the keyboard annotation pop-up on an
 article page, and the side-by-side page's links to the counterpart passage, with and without JavaScript.
+Last, the live preview (`python build.py serve`): a save reloads the open page by itself.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .browser_support import (
     serve,
 )
 from .conftest import ROOT, SAMPLE, write_tree
+from .preview_support import preview, save
 from .tools import CHROMIUM
 
 SITES = ("syria", "sample")
@@ -382,3 +384,28 @@ def test_site_works_from_disk(browser: Any, sites: dict[str, Site]):
         assert not recorder.problems, recorder.report("the site opened from disk")
     finally:
         context.close()
+
+
+# --- The live preview -----------------------------------------------------------------------------
+
+
+def test_the_preview_reloads_the_page_by_itself_after_a_save(browser: Any, make_content: Any, tmp_path: Path):
+    """A save in the editor: the open page reloads, with the new text, and no error on the way."""
+    content = make_content()
+    with preview(content, tmp_path / "out") as running:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            recorder = Recorder(running.url + "/").attach(page)
+            page.goto(f"{running.url}/articles/beta.html", wait_until="load")
+            # livereload.js has connected and shaken hands (protocol 7): from now on, reloads are pushed.
+            page.wait_for_function("() => window.LiveReload?.connector?.protocol === 7")
+            page.evaluate("() => { window.loadedBeforeTheSave = true; }")
+            save(content / "annotations" / "sorties.yml", "Both give the same figure.", "Both give a saved figure.")
+            page.wait_for_function(
+                "() => !window.loadedBeforeTheSave && document.body.innerText.includes('a saved figure')"
+            )
+            assert stylesheet_applied(page)
+            assert not recorder.problems, recorder.report("the preview's page")
+        finally:
+            context.close()

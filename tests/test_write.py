@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from explainer.write import MARKER, OutputRefusedError, check_output, write_site
+from explainer.write import (
+    MARKER,
+    PARTIAL,
+    OutputChangedError,
+    OutputRefusedError,
+    check_output,
+    update_site,
+    write_site,
+)
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -85,3 +93,44 @@ def test_recovers_when_a_build_was_killed_between_the_two_renames(tmp_path: Path
     write_site(out, {"index.html": b"next"})
     assert _tree(out)["index.html"] == b"next"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+# --- Updates in place (the preview) ----------------------------------------------------------------
+
+
+def test_an_update_writes_changed_files_removes_gone_ones_and_keeps_the_marker_true(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = {"index.html": b"1", "notes/a.html": b"a", "notes/b.html": b"b", "topics/t.html": b"t"}
+    write_site(out, first)
+    update_site(out, {"index.html": b"2", "articles/new.html": b"new"}, ["notes/a.html", "topics/t.html"], first)
+    expected = {"index.html": b"2", "notes/b.html": b"b", "articles/new.html": b"new"}
+    write_site(tmp_path / "full", expected)
+    assert _tree(out) == _tree(tmp_path / "full")
+    assert not (out / "topics").exists()  # a full build would not have the emptied folder either
+    check_output(out, {})
+
+
+def test_an_update_of_a_folder_that_changed_since_is_refused_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"1", "other.html": b"o"})
+    before = _tree(out)
+    with pytest.raises(OutputChangedError):
+        update_site(out, {"index.html": b"2"}, [], ["index.html"])  # not what the folder holds
+    assert _tree(out) == before
+
+
+def test_an_interrupted_update_leaves_a_folder_that_is_still_ours(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"1"})
+
+    class Exploding(dict):
+        def items(self):  # type: ignore[override]
+            yield "new.html", b"new"
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        update_site(out, Exploding({"new.html": b"new", "index.html": b"2"}), [], ["index.html"])
+    (out / f"index.html{PARTIAL}").write_bytes(b"half")  # as a kill -9 while writing would leave it
+    check_output(out, {})
+    write_site(out, {"index.html": b"3"})
+    assert set(_tree(out)) == {"index.html", MARKER}

@@ -1,0 +1,208 @@
+"""Incremental rendering: after a change, render again only the pages the change affects.
+
+Every page is rendered with a view of the Site that records what the page reads: a value by key
+(an article, a note, the passages of one article, ...), the order of a mapping's keys, or a whole
+mapping; Markdown records the notes its [[links]] name, whose titles it shows. After a change, the
+old and new Site are compared item by item, and a page is rendered again when something it read
+changed. The page's bytes are then what a full build gives, because everything a page is made from
+comes through that view (or is the page's own path, or the theme, whose change renders everything).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import jinja2
+
+from .load import Theme
+from .model import Site
+from .render import Page, Renderers, make_renderers, render_page, site_files, site_pages
+from .resolve import WIKI_LINK
+
+Read = tuple[Any, ...]  # ('config',) | (field, 'key', key) | (field, 'order') | (field, 'all')
+MAPPINGS = tuple(f.name for f in dataclasses.fields(Site) if f.name != "config")
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the last good render left: the site and theme it came from, what each page read, every file's digest."""
+
+    site: Site
+    theme: Theme
+    env: jinja2.Environment  # made for `theme`: the next render reuses its compiled templates
+    reads: Mapping[str, frozenset[Read]]  # page path -> what rendering it read
+    digests: Mapping[str, bytes]  # every file of the build -> a digest of its bytes
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a render changed: files new or different, files gone, and the pages it rendered."""
+
+    files: Mapping[str, bytes]
+    removed: tuple[str, ...]
+    rendered: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SiteDiff:
+    """Which parts of the Site differ between two builds."""
+
+    config: bool
+    keys: Mapping[str, frozenset[Any]]  # mapping field -> keys whose value differs (or that came or went)
+    order: frozenset[str]  # mapping fields whose keys differ in order or membership
+
+    def touches(self, reads: frozenset[Read]) -> bool:
+        """True when a page that read `reads` may render differently now."""
+        for read in reads:
+            if read[0] == "config":
+                if self.config:
+                    return True
+            elif read[1] == "key":
+                if read[2] in self.keys[read[0]]:
+                    return True
+            elif read[1] == "order":
+                if read[0] in self.order:
+                    return True
+            elif read[0] in self.order or self.keys[read[0]]:
+                return True
+        return False
+
+    @property
+    def empty(self) -> bool:
+        """True when the two sites are the same."""
+        return not self.config and not self.order and not any(self.keys.values())
+
+
+def render_all(site: Site, theme: Theme) -> tuple[Rendered, dict[str, bytes]]:
+    """Render every file of the site (the same bytes as render.render_site), recording what each page read."""
+    renderers = make_renderers(site, theme)
+    files: dict[str, bytes] = {}
+    reads: dict[str, frozenset[Read]] = {}
+    for page in site_pages(site):
+        files[page.path], reads[page.path] = _render_tracked(site, page, renderers)
+    files.update(site_files(site, list(files)))
+    files.update(theme.assets)
+    return Rendered(site, theme, renderers.env, reads, {path: _digest(data) for path, data in files.items()}), files
+
+
+def render_changes(previous: Rendered, site: Site, theme: Theme) -> tuple[Rendered, Changes]:
+    """Render what changed since `previous`: pages whose reads changed, new pages, and the site-wide files."""
+    pages = site_pages(site)
+    diff = None if theme.templates != previous.theme.templates else diff_sites(previous.site, site)
+    if diff is None:
+        affected = pages  # the templates make every page
+    else:
+        affected = [
+            page for page in pages if page.path not in previous.reads or diff.touches(previous.reads[page.path])
+        ]
+    renderers = make_renderers(site, theme, None if diff is None else previous.env)
+    produced: dict[str, bytes] = {}
+    reads = {page.path: previous.reads[page.path] for page in pages if page.path in previous.reads}
+    for page in affected:
+        produced[page.path], reads[page.path] = _render_tracked(site, page, renderers)
+    paths = [page.path for page in pages]
+    if diff is None or not diff.empty:
+        wide = site_files(site, paths)
+        produced.update(wide)
+        current = {*paths, *wide, *theme.assets}
+    else:
+        # Nothing in the site changed, so the site-wide files are those of the previous build.
+        current = {*paths, *(set(previous.digests) - set(previous.reads) - set(previous.theme.assets)), *theme.assets}
+    produced.update(theme.assets)
+    digests = {path: digest for path, digest in previous.digests.items() if path in current}
+    written = {}
+    for path, data in produced.items():
+        digest = _digest(data)
+        if digests.get(path) != digest:
+            written[path] = data
+            digests[path] = digest
+    removed = tuple(sorted(set(previous.digests) - current))
+    return Rendered(site, theme, renderers.env, reads, digests), Changes(
+        written, removed, tuple(page.path for page in affected)
+    )
+
+
+def diff_sites(old: Site, new: Site) -> SiteDiff:
+    """Compare two sites item by item."""
+    keys: dict[str, frozenset[Any]] = {}
+    order: set[str] = set()
+    for name in MAPPINGS:
+        before, after = getattr(old, name), getattr(new, name)
+        if list(before) != list(after):
+            order.add(name)
+        differ = {key for key, value in after.items() if before.get(key, _MISSING) != value}
+        differ.update(key for key in before if key not in after)
+        keys[name] = frozenset(differ)
+    return SiteDiff(old.config != new.config, keys, frozenset(order))
+
+
+def _render_tracked(site: Site, page: Page, renderers: Renderers) -> tuple[bytes, frozenset[Read]]:
+    """Render one page through a recording view of the site; return its bytes and what it read."""
+    reads: set[Read] = set()
+
+    def seen(text: str) -> None:
+        # Rendered Markdown depends on its text and on the titles of the notes it links to.
+        reads.update(("notes", "key", match.group(1).strip()) for match in WIKI_LINK.finditer(text))
+
+    html = render_page(cast(Site, _TrackedSite(site, reads)), page, renderers, seen)
+    return html.encode("utf-8"), frozenset(reads)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class _TrackedSite:
+    """A Site that records what is read from it (for one page)."""
+
+    def __init__(self, site: Site, reads: set[Read]) -> None:
+        self._site = site
+        self._reads = reads
+        self._views: dict[str, _TrackedMapping] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._site, name)
+        if name == "config":
+            self._reads.add(("config",))
+            return value
+        if name not in self._views:
+            self._views[name] = _TrackedMapping(name, value, self._reads)
+        return self._views[name]
+
+
+class _TrackedMapping(Mapping[Any, Any]):
+    """One of the Site's mappings, recording what is read from it."""
+
+    def __init__(self, name: str, mapping: Mapping[Any, Any], reads: set[Read]) -> None:
+        self._name = name
+        self._mapping = mapping
+        self._reads = reads
+
+    def __getitem__(self, key: Any) -> Any:
+        self._reads.add((self._name, "key", key))
+        return self._mapping[key]
+
+    def __contains__(self, key: object) -> bool:
+        self._reads.add((self._name, "key", key))
+        return key in self._mapping
+
+    def __iter__(self) -> Iterator[Any]:
+        self._reads.add((self._name, "order"))
+        return iter(self._mapping)
+
+    def __len__(self) -> int:
+        self._reads.add((self._name, "order"))
+        return len(self._mapping)
+
+    def values(self) -> Any:
+        self._reads.add((self._name, "all"))
+        return self._mapping.values()
+
+    def items(self) -> Any:
+        self._reads.add((self._name, "all"))
+        return self._mapping.items()
