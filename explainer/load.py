@@ -1,4 +1,4 @@
-"""Load: read the content folder and the theme into memory, and nothing else.
+"""Load: read the content folder (all of it, or again only the files a save changed) and the theme, and nothing else.
 
 Parsing here is only what reading needs (decoding, front matter, safe YAML); checking what the
 values mean is the resolve step's job.
@@ -7,7 +7,7 @@ values mean is the resolve step's job.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -247,7 +247,7 @@ def load_content(root: Path, shown_root: str | None = None) -> Content:
             problems.append(Problem(shown(entry.name), 0, message))
     site = root / "site.yml"
     if site.is_file() or site.is_symlink():
-        files.extend(read_file(site, root, "site", shown("site.yml"), problems))
+        files.extend(_read_file(site, root, "site", shown("site.yml"), problems))
     for section, suffix in SECTIONS:
         folder = root / section
         if not folder.is_dir():
@@ -265,7 +265,7 @@ def load_content(root: Path, shown_root: str | None = None) -> Content:
                 message = f"unexpected {kind} in {section}/ (expected <slug>{suffix} files)"
                 problems.append(Problem(where, 0, message))
                 continue
-            files.extend(read_file(path, root, section, where, problems))
+            files.extend(_read_file(path, root, section, where, problems))
     if not files and not problems:
         problems.append(
             Problem(shown_root, 0, "content folder is empty: expected site.yml, articles/, notes/ and annotations/")
@@ -288,7 +288,7 @@ def _link_problem(path: Path, root: Path) -> str:
     return ""
 
 
-def read_file(path: Path, root: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
+def _read_file(path: Path, root: Path, section: str, shown: str, problems: list[Problem]) -> list[SourceFile]:
     """Read one file; one that cannot be read is still listed (failed), so it is known to exist."""
     failed = [SourceFile(section, shown, path.stem, None, failed=True)]
     refused = _link_problem(path, root)
@@ -325,3 +325,35 @@ def load_theme(folder: Path) -> Theme:
         else:
             templates[relative] = path.read_text(encoding="utf-8")
     return Theme(MappingProxyType(templates), MappingProxyType(assets))
+
+
+def reload_content(previous: Content | None, root: Path, changed: Collection[Path], shown_root: str) -> Content:
+    """What `load_content(root, shown_root)` returns now, given the files changed since `previous` was loaded.
+
+    Only files that were loaded before and are still there are read alone. A file added or
+    removed, or anything else that changed, reads the whole folder again, because what the folder
+    holds decides the folder's own problems (an unexpected file, a missing site.yml).
+    """
+    if previous is None or previous.root != root:
+        return load_content(root, shown_root)
+    where = {_file_path(root, source).resolve(): index for index, source in enumerate(previous.files)}
+    targets = {path.resolve() for path in changed}
+    if not targets.issubset(where) or not all(path.is_file() for path in targets):
+        return load_content(root, shown_root)
+    files = list(previous.files)
+    replaced = {files[where[path]].path for path in targets}
+    problems = [problem for problem in previous.problems if problem.path not in replaced]
+    for index in sorted(where[path] for path in targets):
+        source = files[index]
+        read: list[Problem] = []
+        # The path as loading names it (not resolved), so a symbolic link is still judged as one.
+        files[index] = _read_file(_file_path(root, source), root, source.section, source.path, read)[0]
+        problems.extend(read)
+    return Content(root, tuple(files), tuple(problems))
+
+
+def _file_path(root: Path, source: SourceFile) -> Path:
+    """The file a SourceFile was read from, as load_content names it."""
+    if source.section == "site":
+        return root / "site.yml"
+    return root / source.section / f"{source.stem}{dict(SECTIONS)[source.section]}"

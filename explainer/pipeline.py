@@ -17,11 +17,10 @@ from urllib.parse import urlsplit
 import jinja2
 
 from .incremental import Rendered, render_all, render_changes
-from .load import Content, Theme, load_content, load_theme
+from .load import Content, Theme, load_content, load_theme, reload_content
 from .model import Site
 from .problems import ContentError, Problem
 from .render import render_site
-from .reread import reload_content
 from .resolve import resolve
 from .write import OutputChangedError, check_output, update_site, write_site
 

@@ -21,10 +21,9 @@ import yaml
 
 from benchmarks.generate import generate
 from explainer import pipeline
-from explainer.load import load_content, load_theme
+from explainer.load import load_content, load_theme, reload_content
 from explainer.problems import ContentError
 from explainer.render import render_site
-from explainer.reread import reload_content
 from explainer.write import write_site
 
 from .conftest import TEMPLATES, ContentMaker, write_tree
