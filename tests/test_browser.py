@@ -25,7 +25,6 @@ import pytest
 
 from .browser_support import (
     BLOCKING_IMPACTS,
-    CHROMIUM_ARGS,
     OPTIONAL_KINDS,
     PAGE_KINDS,
     RELATION_WORDS,
@@ -33,13 +32,11 @@ from .browser_support import (
     axe_violations,
     build,
     describe_violations,
-    missing_tools,
     page_of_kind,
     serve,
 )
 from .conftest import ROOT, SAMPLE, write_tree
 from .preview_support import preview, save
-from .tools import CHROMIUM
 
 SITES = ("syria", "sample")
 SUB_PATHS = {"syria": "explainer-sub", "sample": "sample-sub"}
@@ -62,20 +59,6 @@ class Site:
             pytest.skip(f"this build has no {PAGE_KINDS[kind]} yet")
         assert path is not None, f"the build in {self.folder} has no {kind} page ({PAGE_KINDS[kind]})"
         return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole module."""
-    problem = missing_tools()
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,13 @@ request outside the site, and hold no element or attribute the payloads tried to
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .browser_support import CHROMIUM_ARGS, Recorder, build, missing_tools
+from .browser_support import Recorder, build
 from .conftest import SAMPLE, write_tree
-from .tools import CHROMIUM
 
 SCRIPT = "<script>window.__pwned = 'script'</script>"
 IMAGE = "<img src=x onerror=\"window.__pwned = 'onerror'\">"
@@ -93,19 +91,6 @@ annotations:
 def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     content = write_tree(tmp_path_factory.mktemp("hostile"), {**SAMPLE, **HOSTILE})
     return build(content, tmp_path_factory.mktemp("hostile-site") / "site")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    problem = missing_tools()
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 # What a page holds that an injection would have put there, as JavaScript returning a list of findings.
