@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import shutil
 import signal
@@ -29,7 +28,7 @@ from hypothesis import strategies as st
 from explainer.anchoring import Ambiguous, Found, anchor, normalise
 from explainer.load import MAX_FILE_BYTES
 from explainer.pipeline import check
-from explainer.problems import summarise
+from explainer.problems import Problem, summarise
 
 from .conftest import ROOT, SAMPLE, write_tree
 from .test_cli import run, snapshot
@@ -200,7 +199,7 @@ def test_the_suite_has_at_least_forty_cases_with_unique_names() -> None:
 
 @pytest.mark.parametrize(("changes", "expected"), [c[1:] for c in ALL_CASES], ids=[c[0] for c in ALL_CASES])
 def test_bad_input_fails_with_exact_messages_and_the_last_site_survives(
-    tmp_path: Path, good_site: Path, changes: Changes | Setup, expected: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, good_site: Path, changes: Changes | Setup, expected: list[str]
 ) -> None:
     site = tmp_path / "site"
     shutil.copytree(good_site, site)
@@ -209,12 +208,8 @@ def test_bad_input_fails_with_exact_messages_and_the_last_site_survives(
     if callable(changes):
         changes(content)
     # Run from tmp_path so the messages show the folder as 'content', as an editor would type it.
-    cwd = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        code, out, err = run("build", "--content", "content", "--out", "site")
-    finally:
-        os.chdir(cwd)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("build", "--content", "content", "--out", "site")
     assert code == 1
     assert out == ""
     problems = err.splitlines()
@@ -237,8 +232,6 @@ def _summary(expected: list[str]) -> str:
 
 
 def test_summary_agrees_with_the_engine() -> None:
-    from explainer.problems import Problem
-
     problems = [Problem("a", 1, "x"), Problem("a", 2, "y"), Problem("b", 1, "z")]
     assert _summary(["a:1: x", "a:2: y", "b:1: z"]) == summarise(problems)
 
