@@ -110,9 +110,11 @@ def make_content(tmp_path: Path) -> ContentMaker:
     return make
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running while it is open, which other
+# modules' asyncio code (the preview's WebSocket tests) must not find.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium (Debian's, driven by Playwright) for every browser test."""
+    """One headless Chromium (Debian's, driven by Playwright) per browser test module."""
     # Imported here: browser_support imports this module, and Playwright may not be installed yet.
     from .browser_support import CHROMIUM_ARGS, missing_tools
     from .tools import CHROMIUM
