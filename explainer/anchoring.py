@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
-_EQUIVALENT = str.maketrans(
-    {
-        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
-        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
-        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
-    }
-)
+_EQUIVALENTS = {
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+}
+# A substitution rather than str.translate: texts hold few of these, and translate is slow on long ones.
+_EQUIVALENT_CHAR = re.compile("[" + "".join(_EQUIVALENTS) + "]")
+
+
+# \s is exactly str.isspace() for str patterns. Most white space is one plain space, left alone.
+_LONG_SPACE_RUN = re.compile(r"\s\s+")
+_SPACE_TO_CHANGE = re.compile(r"\s\s+|[^\S ]")
 
 
 @dataclass(frozen=True)
@@ -24,17 +32,69 @@ class NormalText:
     """
 
     text: str
-    origin: tuple[int, ...]
-    ends: tuple[int, ...]
+    origin: Sequence[int]
+    ends: Sequence[int]
 
 
 def normalise(text: str) -> NormalText:
     """Put `text` in matching form, remembering where each character came from."""
+    translated = _EQUIVALENT_CHAR.sub(_equivalent, text)
+    if any(unicodedata.combining(char) for char in set(translated) if char > "\x7f"):
+        return _normalise_clusters(translated)
+    # Without combining marks each character stands for itself, and each run of white space for
+    # its first character: only the rest of each run is dropped, so the positions are a few
+    # stretches, each shifted by what was dropped before it.
+    starts = [0]
+    shifts = [0]
+    dropped = 0
+    for run in _LONG_SPACE_RUN.finditer(translated):
+        dropped += run.end() - run.start() - 1
+        starts.append(run.end() - dropped)
+        shifts.append(dropped)
+    normal = _SPACE_TO_CHANGE.sub(" ", translated)
+    return NormalText(
+        normal,
+        Shifted(len(normal), tuple(starts), tuple(shifts), 0),
+        Shifted(len(normal), tuple(starts), tuple(shifts), 1),
+    )
+
+
+@dataclass(frozen=True)
+class Shifted(Sequence[int]):
+    """Positions that run in stretches: position i is i + the shift of the stretch that holds it (+ `extra`)."""
+
+    length: int
+    starts: tuple[int, ...]  # where each stretch begins
+    shifts: tuple[int, ...]
+    extra: int
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.length))]
+        if index < 0:
+            index += self.length
+        if not 0 <= index < self.length:
+            raise IndexError(index)
+        return index + self.shifts[bisect.bisect_right(self.starts, index) - 1] + self.extra
+
+
+def _equivalent(match: re.Match[str]) -> str:
+    return _EQUIVALENTS[match.group()]
+
+
+def _normalise_clusters(translated: str) -> NormalText:
+    """The matching form of a text with combining marks: each letter and its marks compare in NFC."""
     chars: list[str] = []
     origin: list[int] = []
     ends: list[int] = []
     in_space = False
-    translated = text.translate(_EQUIVALENT)
     position, length = 0, len(translated)
     while position < length:
         char = translated[position]

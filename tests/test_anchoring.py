@@ -5,13 +5,18 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explainer.anchoring import (
+    _EQUIVALENT_CHAR,
     Ambiguous,
     ContextMismatch,
     Found,
     NotFound,
     OutOfRange,
+    _equivalent,
+    _normalise_clusters,
     anchor,
     closest_passage,
     normal_form,
@@ -30,7 +35,8 @@ def test_white_space_runs_become_one_space_and_origin_points_back() -> None:
     text = "a  b\n\n\tc d"
     normal = normalise(text)
     assert normal.text == "a b c d"
-    assert normal.origin == (0, 1, 3, 4, 7, 8, 9)
+    assert tuple(normal.origin) == (0, 1, 3, 4, 7, 8, 9)
+    assert tuple(normal.ends) == (1, 2, 4, 5, 8, 9, 10)
     for index, char in enumerate(normal.text):
         original = text[normal.origin[index]]
         assert original == char or (char == " " and original.isspace())
@@ -40,13 +46,42 @@ def test_typographic_marks_become_ascii_one_for_one() -> None:
     text = "‘a’ “b” ‚c‛ „d‟ 5′ 6″ x‐y‑z‒w–v—u―t−s"
     normal = normalise(text)
     assert normal.text == "'a' \"b\" 'c' \"d\" 5' 6\" x-y-z-w-v-u-t-s"
-    assert normal.origin == tuple(range(len(text)))
+    assert tuple(normal.origin) == tuple(range(len(text)))
 
 
 def test_leading_and_trailing_white_space_runs_are_kept_as_one_space() -> None:
     normal = normalise("  \n a \n")
     assert normal.text == " a "
-    assert normal.origin == (0, 4, 5)
+    assert tuple(normal.origin) == (0, 4, 5)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "a",
+        "a b",
+        "  a\t\n b  ",
+        "e\u0301 e\u0301",
+        "\u0301x",
+        " \u0301 a",
+        "\u2019a\u2014 \u00a0 b",
+        "a\n\n\n\nb c",
+    ],
+)
+def test_the_quick_path_equals_the_letter_by_letter_one(text: str) -> None:
+    quick = normalise(text)
+    slow = _normalise_clusters(_EQUIVALENT_CHAR.sub(_equivalent, text))
+    assert (quick.text, tuple(quick.origin), tuple(quick.ends)) == (slow.text, tuple(slow.origin), tuple(slow.ends))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab \t\n\r\u00a0\u2003\u3000\x85\u2019\u201c\u2014-\u0301\u0327\u00e9."))))
+def test_the_quick_path_equals_the_letter_by_letter_one_on_random_texts(text: str) -> None:
+    quick = normalise(text)
+    slow = _normalise_clusters(_EQUIVALENT_CHAR.sub(_equivalent, text))
+    assert (quick.text, tuple(quick.origin), tuple(quick.ends)) == (slow.text, tuple(slow.origin), tuple(slow.ends))
 
 
 def test_other_white_space_counts_too() -> None:

@@ -1,0 +1,213 @@
+"""The benchmark suite: how the build scales from 100 to 10,000 articles.
+
+    python -m benchmarks.run [--sizes 100,1000,10000] [--seed S] [--keep DIR]
+
+For each size N it generates a corpus with benchmarks.generate (not timed), then measures:
+
+- the full build as a fresh process from a cold start (`python build.py --content C --out O`),
+  in seconds and in milliseconds per output page (HTML pages);
+- its peak memory: the largest total resident memory of the build's process tree (the build and
+  any process it starts), sampled every 20 ms from /proc;
+- the output: HTML pages, files and bytes;
+- the rebuild after editing one annotation, as the live preview does it (pipeline.preview_build
+  after a first build; the median of five edits to different annotations, in a separate process).
+
+Then prints the table, and the growth from each size to the next: how many times the articles,
+pages, build time and time per page grew, so linear scaling (time per page staying flat) is visible
+at a glance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.generate import generate, write_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SECONDS = 0.02
+EDITS = 5
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one size measured."""
+
+    articles: int
+    seconds: float
+    pages: int
+    files: int
+    bytes: int
+    peak_bytes: int
+    rebuild_seconds: float
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the suite and print the table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100,1000,10000", help="article counts, comma-separated")
+    parser.add_argument("--seed", type=int, default=0, help="the corpus seed (default: 0)")
+    parser.add_argument("--keep", metavar="DIR", help="keep the corpora and sites in DIR (default: a temporary folder)")
+    parser.add_argument("--rebuild", metavar="CONTENT", help=argparse.SUPPRESS)  # the rebuild measurement's own process
+    args = parser.parse_args(argv)
+    if args.rebuild:
+        print(json.dumps(measure_rebuild(Path(args.rebuild))))
+        return 0
+    sizes = [int(size) for size in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="explainer-bench-") as scratch:
+        work = Path(args.keep) if args.keep else Path(scratch)
+        results = []
+        for n in sizes:
+            print(f"{n} articles: generating ...", file=sys.stderr, flush=True)
+            content = work / f"content-{n}"
+            if not content.exists():
+                write_tree(generate(n, args.seed), content)
+            print(f"{n} articles: building ...", file=sys.stderr, flush=True)
+            results.append(measure(n, content, work / f"site-{n}"))
+            print(row(results[-1]), file=sys.stderr, flush=True)
+    print(table(results))
+    return 0
+
+
+def measure(n: int, content: Path, out: Path) -> Measured:
+    """Build `content` cold into `out`, then time a rebuild after one annotation edit."""
+    command = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    peak = _sample_peak(process)
+    if process.returncode != 0:
+        raise SystemExit(f"the build of {n} articles failed (exit {process.returncode})")
+    seconds = time.perf_counter() - started
+    files = [path for path in out.rglob("*") if path.is_file()]
+    rebuild = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--rebuild", str(content)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return Measured(
+        articles=n,
+        seconds=seconds,
+        pages=sum(1 for path in files if path.suffix == ".html"),
+        files=len(files),
+        bytes=sum(path.stat().st_size for path in files),
+        peak_bytes=peak,
+        rebuild_seconds=json.loads(rebuild.stdout)["median"],
+    )
+
+
+def measure_rebuild(content: Path) -> dict[str, object]:
+    """Time the preview's rebuild after each of several one-annotation edits, on a copy of `content`."""
+    from explainer.pipeline import PreviewState, preview_build
+
+    with tempfile.TemporaryDirectory(prefix="explainer-rebuild-") as scratch:
+        copy = Path(scratch) / "content"
+        subprocess.run(["cp", "-r", str(content), str(copy)], check=True)
+        out = Path(scratch) / "site"
+        templates = ROOT / "templates"
+        every = [path for path in copy.rglob("*") if path.is_file()]
+        first = preview_build(PreviewState(), copy, out, templates, every, shown="content", base_url=None, origin=None)
+        if first.site is None:
+            raise SystemExit(f"the corpus does not build: {first.problems[:3]}")
+        state = first.state
+        topics = sorted((copy / "annotations").glob("*.yml"))
+        times = []
+        for edit in range(EDITS):
+            topic = topics[edit * len(topics) // EDITS]
+            text = topic.read_text(encoding="utf-8")
+            marker = "comment: '"
+            at = text.index(marker) + len(marker)
+            topic.write_text(text[:at] + f"Edited ({edit}). " + text[at:], encoding="utf-8")
+            started = time.perf_counter()
+            result = preview_build(state, copy, out, templates, [topic], shown="content", base_url=None, origin=None)
+            times.append(time.perf_counter() - started)
+            if result.site is None:
+                raise SystemExit(f"the edited corpus does not build: {result.problems[:3]}")
+            state = result.state
+        return {"median": statistics.median(times), "times": times}
+
+
+def _sample_peak(process: subprocess.Popen[bytes]) -> int:
+    """Wait for `process`, sampling its tree's resident memory; return the largest total, in bytes."""
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            done.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    process.wait()
+    done.set()
+    sampler.join()
+    return peak
+
+
+def _tree_rss(root: int) -> int:
+    """The resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total = 0
+    pending = [root]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while pending:
+        pid = pending.pop()
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+                total += int(statm.read().split()[1]) * page
+        except OSError:
+            continue
+        pending.extend(children.get(pid, ()))
+    return total
+
+
+HEADER = f"{'articles':>8} {'build s':>8} {'pages':>7} {'ms/page':>8} {'files':>7} {'output MB':>9} {'peak MiB':>8} {'rebuild ms':>10}"
+
+
+def row(m: Measured) -> str:
+    """One size's line of the table."""
+    return (
+        f"{m.articles:8d} {m.seconds:8.2f} {m.pages:7d} {m.seconds / m.pages * 1000:8.3f} {m.files:7d} "
+        f"{m.bytes / 1e6:9.1f} {m.peak_bytes / 2**20:8.0f} {m.rebuild_seconds * 1000:10.0f}"
+    )
+
+
+def table(results: Sequence[Measured]) -> str:
+    """The results, then the growth from each size to the next."""
+    lines = [HEADER, *(row(m) for m in results)]
+    if len(results) > 1:
+        lines += ["", f"{'growth':>15} {'articles':>9} {'pages':>7} {'build':>7} {'per page':>9} {'peak':>7} {'rebuild':>8}"]
+        for small, large in zip(results, results[1:], strict=False):
+            per_page = (large.seconds / large.pages) / (small.seconds / small.pages)
+            lines.append(
+                f"{f'{small.articles} -> {large.articles}':>15} {large.articles / small.articles:8.1f}x "
+                f"{large.pages / small.pages:6.1f}x {large.seconds / small.seconds:6.1f}x {per_page:8.2f}x "
+                f"{large.peak_bytes / small.peak_bytes:6.1f}x {large.rebuild_seconds / small.rebuild_seconds:7.1f}x"
+            )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

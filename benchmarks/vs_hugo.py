@@ -1,0 +1,165 @@
+"""Our build beside Hugo's on the same articles, in one run.
+
+    python -m benchmarks.vs_hugo [N] [--runs R] [--seed S]
+
+Generates N articles (default 1,000) with benchmarks.generate, then builds them twice, each as a
+fresh process from a cold start, R times (default 3), alternating so both see the same machine:
+
+- ours: `python build.py --content <corpus> --out <folder>`, the whole explainer (article, note,
+  topic, compare and list pages, data files, search index);
+- Hugo (Debian's `hugo` package, installed with apt-get when missing and run as root): the same
+  articles' text as plain Markdown pages (front matter title, date and outlet; the body as
+  written), with minimal single, list and home layouts, into a fresh folder each time.
+
+Prints, for each, the median time, the HTML pages written and the time per page, then the ratio
+of our time per page to Hugo's (below 1 means we are faster per page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from benchmarks.generate import generate, write_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HUGO_CONFIG = """\
+baseURL = "https://example.org/"
+title = "Benchmark corpus"
+disableKinds = ["RSS", "sitemap", "taxonomy", "term"]
+"""
+HUGO_LAYOUTS = {
+    "_default/baseof.html": (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>'
+        "<body><main>{{ block \"main\" . }}{{ end }}</main></body></html>\n"
+    ),
+    "_default/single.html": (
+        '{{ define "main" }}<article><h1>{{ .Title }}</h1><p>{{ .Params.outlet }}, {{ .Date.Format "2 January 2006" }}'
+        "</p>{{ .Content }}</article>{{ end }}\n"
+    ),
+    "_default/list.html": (
+        '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">'
+        "{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n"
+    ),
+    "index.html": (
+        '{{ define "main" }}<h1>{{ .Site.Title }}</h1><ul>{{ range .Site.RegularPages }}<li>'
+        '<a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n'
+    ),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the corpus with both tools and print the comparison."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.vs_hugo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, nargs="?", default=1000, metavar="N", help="articles (default: 1000)")
+    parser.add_argument("--runs", type=int, default=3, help="builds of each, alternating (default: 3)")
+    parser.add_argument("--seed", type=int, default=0, help="the corpus seed (default: 0)")
+    args = parser.parse_args(argv)
+    hugo = find_hugo()
+    if hugo is None:
+        print("vs_hugo: Debian's hugo is not installed (apt-get install hugo, as root)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="explainer-vs-hugo-") as scratch:
+        work = Path(scratch)
+        files = generate(args.n, args.seed)
+        content = work / "content"
+        write_tree(files, content)
+        hugo_site = work / "hugo"
+        write_hugo_site(files, hugo_site)
+        ours: list[float] = []
+        theirs: list[float] = []
+        our_pages = hugo_pages = 0
+        for run in range(args.runs):
+            out = work / f"ours-{run}"
+            ours.append(_timed([sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]))
+            our_pages = count_pages(out)
+            public = work / f"hugo-{run}"
+            theirs.append(_timed([hugo, "--quiet", "--source", str(hugo_site), "--destination", str(public)]))
+            hugo_pages = count_pages(public)
+            shutil.rmtree(out)
+            shutil.rmtree(public)
+    version = subprocess.run([hugo, "version"], capture_output=True, text=True, check=True).stdout.split()[1]
+    print(comparison(args.n, statistics.median(ours), our_pages, statistics.median(theirs), hugo_pages, version))
+    return 0
+
+
+def find_hugo() -> str | None:
+    """Hugo's path, installing Debian's package first when it is missing and we may."""
+    found = shutil.which("hugo")
+    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-q", "hugo"], check=False, env=env, stdout=subprocess.DEVNULL)
+        found = shutil.which("hugo")
+    return found
+
+
+def write_hugo_site(files: Mapping[str, str], site: Path) -> None:
+    """The corpus's articles as a Hugo site: one Markdown page per article, minimal layouts."""
+    (site / "content" / "articles").mkdir(parents=True)
+    (site / "config.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    for name, text in HUGO_LAYOUTS.items():
+        path = site / "layouts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    for path, text in files.items():
+        if not (path.startswith("articles/") and path.endswith(".md")):
+            continue
+        front, body = _front_matter(text)
+        page = {"title": front.get("title", ""), "outlet": front.get("outlet", "")}
+        if front.get("published"):
+            page["date"] = front["published"] if len(front["published"]) == 10 else front["published"] + "-01"
+        header = "---\n" + "".join(f"{key}: {json.dumps(value)}\n" for key, value in page.items()) + "---\n"
+        (site / "content" / path).write_text(header + body, encoding="utf-8")
+
+
+def count_pages(folder: Path) -> int:
+    """HTML pages in a built site."""
+    return sum(1 for _ in folder.rglob("*.html"))
+
+
+def comparison(n: int, ours: float, our_pages: int, hugo: float, hugo_pages: int, version: str) -> str:
+    """The side-by-side table and the per-page ratio."""
+    ours_per_page = ours / our_pages
+    hugo_per_page = hugo / hugo_pages
+    return "\n".join(
+        (
+            f"{n} articles, median of the runs, each a cold process:",
+            f"{'':10} {'seconds':>9} {'pages':>7} {'ms/page':>8}",
+            f"{'explainer':10} {ours:9.2f} {our_pages:7d} {ours_per_page * 1000:8.3f}",
+            f"{'hugo ' + version:10} {hugo:9.2f} {hugo_pages:7d} {hugo_per_page * 1000:8.3f}",
+            f"ratio per page (explainer / hugo): {ours_per_page / hugo_per_page:.2f}",
+        )
+    )
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """The flat front matter the generator writes (key: 'value' lines), and the body."""
+    _, head, body = text.split("---\n", 2)
+    front = {}
+    for line in head.splitlines():
+        key, _, value = line.partition(": ")
+        value = value.strip()
+        if value.startswith("'") and value.endswith("'"):
+            value = value[1:-1].replace("''", "'")
+        front[key] = value
+    return front, body
+
+
+def _timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    sys.exit(main())
