@@ -20,6 +20,7 @@ at a glance.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -183,7 +184,9 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-HEADER = f"{'articles':>8} {'build s':>8} {'pages':>7} {'ms/page':>8} {'files':>7} {'output MB':>9} {'peak MiB':>8} {'rebuild ms':>10}"
+COLUMNS = (("articles", 8), ("build s", 8), ("pages", 7), ("ms/page", 8), ("files", 7), ("output MB", 9))
+HEADER = " ".join(f"{name:>{width}}" for name, width in (*COLUMNS, ("peak MiB", 8), ("rebuild ms", 10)))
+GROWTH = ("growth", 15), ("articles", 9), ("pages", 7), ("build", 7), ("per page", 9), ("peak", 7), ("rebuild", 8)
 
 
 def row(m: Measured) -> str:
@@ -198,8 +201,8 @@ def table(results: Sequence[Measured]) -> str:
     """The results, then the growth from each size to the next."""
     lines = [HEADER, *(row(m) for m in results)]
     if len(results) > 1:
-        lines += ["", f"{'growth':>15} {'articles':>9} {'pages':>7} {'build':>7} {'per page':>9} {'peak':>7} {'rebuild':>8}"]
-        for small, large in zip(results, results[1:], strict=False):
+        lines += ["", " ".join(f"{name:>{width}}" for name, width in GROWTH)]
+        for small, large in itertools.pairwise(results):
             per_page = (large.seconds / large.pages) / (small.seconds / small.pages)
             lines.append(
                 f"{f'{small.articles} -> {large.articles}':>15} {large.articles / small.articles:8.1f}x "

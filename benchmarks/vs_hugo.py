@@ -41,7 +41,7 @@ disableKinds = ["RSS", "sitemap", "taxonomy", "term"]
 HUGO_LAYOUTS = {
     "_default/baseof.html": (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>'
-        "<body><main>{{ block \"main\" . }}{{ end }}</main></body></html>\n"
+        '<body><main>{{ block "main" . }}{{ end }}</main></body></html>\n'
     ),
     "_default/single.html": (
         '{{ define "main" }}<article><h1>{{ .Title }}</h1><p>{{ .Params.outlet }}, {{ .Date.Format "2 January 2006" }}'
