@@ -1,11 +1,14 @@
-"""Data exports of the resolved site: the whole model as JSON, annotations as W3C Web Annotations."""
+"""Data exports of the resolved site: the whole model as JSON, annotations as W3C Web Annotations and as CSV."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 from typing import Any
 
+from .fragments import remembering_links
 from .model import LINK_RELATIONS, Annotation, Article, Passage, Site
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -20,6 +23,7 @@ def render_data(site: Site) -> dict[str, bytes]:
     return {
         "data/explainer.json": _dump(model_json(site)),
         "data/annotations.jsonld": _dump(annotation_collection(site)),
+        "data/annotations.csv": annotations_csv(site),
     }
 
 
@@ -106,3 +110,61 @@ def _target(article: Article, passage: Passage, base: str) -> dict[str, Any]:
             {"type": "TextPositionSelector", "start": passage.start, "end": passage.end},
         ],
     }
+
+
+CSV_COLUMNS = (
+    "topic", "topic_title", "annotation", "relation", "passage", "article", "article_title", "outlet",
+    "published", "paragraph", "start", "end", "quote", "notes", "comment", "url", "original_url",
+)  # fmt: skip
+NOTES_SEPARATOR = " "  # slugs never hold a space
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
+
+
+def annotations_csv(site: Site) -> bytes:
+    """One row per passage (topic, annotation, then passage order), as RFC 4180 CSV in UTF-8 with a byte-order mark."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in csv_rows(site):
+        writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in row])
+    # Excel reads UTF-8 CSV as UTF-8 only when it starts with a byte-order mark; other readers skip it.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def csv_rows(site: Site) -> list[tuple[str | int, ...]]:
+    """The CSV's rows as values, before cells are neutralised: one per passage, in CSV_COLUMNS order."""
+    rows = []
+    original_link = remembering_links()
+    for topic in site.topics.values():
+        for annotation_id in topic.annotations:
+            annotation = site.annotations[annotation_id]
+            for passage in annotation.passages:
+                article = site.articles[passage.article]
+                rows.append(
+                    (
+                        topic.slug,
+                        topic.title,
+                        annotation.id,
+                        annotation.relation,
+                        passage.id,
+                        article.slug,
+                        article.title,
+                        article.outlet,
+                        article.published,
+                        passage.paragraph,
+                        passage.start,
+                        passage.end,
+                        article.text[passage.start : passage.end],
+                        NOTES_SEPARATOR.join(annotation.notes),
+                        annotation.comment,
+                        f"articles/{article.slug}.html#p-{passage.id}",
+                        original_link(article, passage),
+                    )
+                )
+    return rows
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula: one that starts with a formula character, or with ', gets a '."""
+    # Prefixing cells that already start with ' too keeps it reversible: drop one leading ' to get the value back.
+    return "'" + cell if cell.startswith((*FORMULA_STARTS, "'")) else cell

@@ -10,7 +10,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from . import export
+from . import export, schemas
+from .fragments import remembering_links
 from .load import Theme
 from .markup import MarkdownRenderer
 from .model import Annotation, Article, Mention, Note, Passage, Site, Topic
@@ -84,6 +85,7 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         compare_path=compare_path,
         relation_labels=RELATION_LABELS,
         excerpt=excerpt,
+        original_link=remembering_links(),
     )
     return env
 
@@ -211,11 +213,12 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
 
 
 def site_files(site: Site, pages: Iterable[str]) -> dict[str, bytes]:
-    """The files made from the whole site at once: the sitemap (given every page's path) and the data files."""
+    """The files made from the whole site at once: sitemap (given every page's path), data files and schemas."""
     files = {}
     if site.config.base_url:
         files["sitemap.xml"] = sitemap(site.config.base_url, [p for p in pages if p != "404.html"]).encode("utf-8")
     files.update(export.render_data(site))
+    files.update(schemas.published())  # editors' tools can point at the published copies
     return files
 
 

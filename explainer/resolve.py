@@ -8,18 +8,13 @@ import datetime
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from itertools import combinations
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
-from . import anchoring
+from . import anchoring, schemas
 from .load import Content, SourceFile, YamlValue
 from .model import (
-    LINK_RELATIONS,
-    NOTE_KINDS,
-    RELATIONS,
     Annotation,
     Article,
     Mention,
@@ -30,68 +25,12 @@ from .model import (
     SiteConfig,
     Topic,
 )
-from .problems import ContentError, Problem, closest, did_you_mean
+from .problems import ContentError, Problem, did_you_mean
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_RULE = "use lower-case letters a-z, digits and single hyphens"
 WIKI_LINK = re.compile(r"\[\[([^\[\]|]*)(?:\|([^\[\]]*))?\]\]")
 _PUNCTUATION = ",.;:!?\"'“”‘’()[]"
-_DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One key of a YAML mapping in the content contract."""
-
-    name: str
-    kind: str  # text | markdown | date | url | int | text-list | slug-list | list
-    required: bool = False
-
-
-SITE_FIELDS = (
-    Field("title", "text", required=True),
-    Field("description", "text"),
-    Field("language", "text"),
-    Field("base_url", "url"),
-)
-ARTICLE_FIELDS = (
-    Field("title", "text", required=True),
-    Field("title_basis", "text"),
-    Field("outlet", "text"),
-    Field("author", "text"),
-    Field("original_outlet", "text"),
-    Field("published", "date"),
-    Field("date_basis", "text"),
-    Field("url", "url"),
-    Field("language", "text"),
-    Field("omitted", "text-list"),
-)
-NOTE_FIELDS = (
-    Field("title", "text", required=True),
-    Field("kind", "text"),
-    Field("aliases", "text-list"),
-    Field("date", "date"),
-    Field("summary", "text"),
-)
-TOPIC_FIELDS = (
-    Field("title", "text", required=True),
-    Field("summary", "markdown"),
-    Field("annotations", "list"),
-)
-ANNOTATION_FIELDS = (
-    Field("id", "text", required=True),
-    Field("relation", "text", required=True),
-    Field("comment", "markdown"),
-    Field("notes", "slug-list"),
-    Field("passages", "list", required=True),
-)
-PASSAGE_FIELDS = (
-    Field("article", "text", required=True),
-    Field("quote", "text", required=True),
-    Field("prefix", "text"),
-    Field("suffix", "text"),
-    Field("occurrence", "int"),
-)
 
 
 class _Known(dict):  # type: ignore[type-arg]
@@ -127,10 +66,11 @@ def resolve(content: Content, base_url: str | None = None) -> Site:
     # Files that exist but are broken are reported once, for themselves; references to them are not.
     existing = {section: {s.stem for s in files} for section, files in by_section.items()}
     readable = {section: [s for s in files if not s.failed] for section, files in by_section.items()}
-    config = _resolve_config(readable.get("site", []), base_url, problems)
+    validators = schemas.validators()
+    config = _resolve_config(readable.get("site", []), base_url, validators, problems)
     language = config.language if config else "en"
-    articles = [a for s in readable.get("articles", []) if (a := _resolve_article(s, language, problems))]
-    notes_and_links = [n for s in readable.get("notes", []) if (n := _resolve_note(s, problems))]
+    articles = [a for s in readable.get("articles", []) if (a := _resolve_article(s, language, validators, problems))]
+    notes_and_links = [n for s in readable.get("notes", []) if (n := _resolve_note(s, validators, problems))]
     article_map = _Known({a.slug: a for a in articles}, existing.get("articles", set()))
     note_map = _Known({note.slug: note for note, _ in notes_and_links}, existing.get("notes", set()))
     for note, links in notes_and_links:
@@ -144,7 +84,7 @@ def resolve(content: Content, base_url: str | None = None) -> Site:
     topics: list[Topic] = []
     annotations: list[Annotation] = []
     for source in readable.get("annotations", []):
-        resolved = _resolve_topic(source, article_map, note_map, normal_texts, first_ids, problems)
+        resolved = _resolve_topic(source, article_map, note_map, normal_texts, first_ids, validators, problems)
         if resolved:
             topics.append(resolved[0])
             annotations.extend(resolved[1])
@@ -154,110 +94,24 @@ def resolve(content: Content, base_url: str | None = None) -> Site:
     return _build_site(config, articles, [note for note, _ in notes_and_links], topics, annotations)
 
 
-def _check_fields(
-    value: YamlValue | None, fields: tuple[Field, ...], what: str, report: _Report, line: int
+def _validate(
+    source: SourceFile, name: str, line: int, validators: schemas.Validators, report: _Report
+) -> frozenset[schemas.Where]:
+    """Check a file's YAML with its schema (explainer/schemas); report what it refuses, return where that is."""
+    checked = schemas.check(validators[name], source.data, source.path, line)
+    report.sink.extend(checked.problems)
+    return checked.invalid
+
+
+def _entries(
+    value: YamlValue | None, where: schemas.Where, invalid: frozenset[schemas.Where]
 ) -> dict[str, YamlValue] | None:
-    """Check a mapping's keys and value types; return the well-typed entries, or None."""
+    """A mapping's entries whose values the schema accepts; None when it is no mapping at all."""
     if value is None:
-        value = YamlValue({}, line)
-    if not isinstance(value.value, dict):
-        report(value.line, f"{what} must be a mapping of keys to values, not {_type_name(value.value)}")
+        return {}
+    if where in invalid or not isinstance(value.value, dict):
         return None
-    known = {f.name: f for f in fields}
-    entries: dict[str, YamlValue] = {}
-    misspelt: set[str] = set()
-    for key, item in value.value.items():
-        key_line = value.key_lines.get(key, value.line)
-        if key not in known:
-            report(key_line, f"unknown key '{key}' in {what}{did_you_mean(key, known)}")
-            misspelt.add(closest(key, known) or "")
-            continue
-        message = _type_problem(known[key], item.value)
-        if message:
-            report(key_line, message)
-        else:
-            entries[key] = item
-    for f in fields:
-        if f.required and f.name not in value.value and f.name not in misspelt:
-            report(value.line, f"missing required key '{f.name}' in {what}")
-    return entries
-
-
-def _type_problem(f: Field, value: Any) -> str:
-    """Say what is wrong with a value's type, or return ''."""
-    if f.kind in ("text", "markdown", "url"):
-        if value is None and f.required:
-            return f"'{f.name}' must not be empty"
-        if not isinstance(value, str):
-            return f"'{f.name}' must be a string, not {_type_name(value)}{_quote_hint(value)}"
-        if f.required and not value.strip():
-            return f"'{f.name}' must not be empty"
-        if f.kind == "url" and value and not _is_web_url(value):
-            return f"'{f.name}' must be an http:// or https:// URL, not '{value}'"
-        return ""
-    if f.kind == "date":
-        if isinstance(value, datetime.datetime) or not (
-            isinstance(value, datetime.date) or (isinstance(value, str) and _is_date_text(value))
-        ):
-            return f"'{f.name}' must be an ISO date (YYYY-MM-DD) or year and month (YYYY-MM), not {_show(value)}"
-        return ""
-    if f.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            return f"'{f.name}' must be a whole number from 1 up, not {_show(value)}"
-        return ""
-    if not isinstance(value, list):
-        wanted = "a list" if f.kind == "list" else "a list of strings"
-        return f"'{f.name}' must be {wanted}, not {_type_name(value)}"
-    if f.kind in ("text-list", "slug-list"):
-        for item in value:
-            if not isinstance(item.value, str) or not item.value.strip():
-                return f"'{f.name}' must be a list of strings; item at line {item.line} is {_show(item.value)}"
-    return ""
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, datetime.datetime):
-        return "a date and time"
-    if isinstance(value, datetime.date):
-        return "a date"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "a string"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return repr(value) if isinstance(value, str) else str(value)
-    return _type_name(value)
-
-
-def _quote_hint(value: Any) -> str:
-    if isinstance(value, (bool, int, float, datetime.date)):
-        return " (put the value in quotes to make it a string)"
-    return ""
-
-
-def _is_date_text(text: str) -> bool:
-    if not _DATE.fullmatch(text):
-        return False
-    try:
-        datetime.date.fromisoformat(text if len(text) == 10 else text + "-01")
-    except ValueError:
-        return False
-    return True
-
-
-def _is_web_url(text: str) -> bool:
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    return {key: item for key, item in value.value.items() if (*where, key) not in invalid}
 
 
 def _text(entries: Mapping[str, YamlValue], key: str) -> str:
@@ -281,12 +135,14 @@ def _check_slug(stem: str, what: str, report: _Report, line: int) -> bool:
     return False
 
 
-def _resolve_config(sources: list[SourceFile], base_url: str | None, problems: list[Problem]) -> SiteConfig | None:
+def _resolve_config(
+    sources: list[SourceFile], base_url: str | None, validators: schemas.Validators, problems: list[Problem]
+) -> SiteConfig | None:
     if not sources:
         return None
     source = sources[0]
     report = _Report(source.path, problems)
-    entries = _check_fields(source.data, SITE_FIELDS, "site.yml", report, 1)
+    entries = _entries(source.data, (), _validate(source, "site", 1, validators, report))
     if entries is None or "title" not in entries:
         return None
     url = base_url if base_url is not None else _text(entries, "base_url")
@@ -300,10 +156,12 @@ def _resolve_config(sources: list[SourceFile], base_url: str | None, problems: l
     )
 
 
-def _resolve_article(source: SourceFile, language: str, problems: list[Problem]) -> Article | None:
+def _resolve_article(
+    source: SourceFile, language: str, validators: schemas.Validators, problems: list[Problem]
+) -> Article | None:
     report = _Report(source.path, problems)
     slug_ok = _check_slug(source.stem, "file name", report, 1)
-    entries = _check_fields(source.data, ARTICLE_FIELDS, "article front matter", report, 2)
+    entries = _entries(source.data, (), _validate(source, "article", 2, validators, report))
     text, paragraphs = split_paragraphs(source.body, source.body_line)
     if not paragraphs:
         report(source.body_line, "article has no text after its front matter")
@@ -357,21 +215,15 @@ def split_paragraphs(body: str, first_line: int) -> tuple[str, tuple[Paragraph, 
     return "\n\n".join(parts), tuple(paragraphs)
 
 
-def _resolve_note(source: SourceFile, problems: list[Problem]) -> tuple[Note, list[tuple[str, str, int]]] | None:
+def _resolve_note(
+    source: SourceFile, validators: schemas.Validators, problems: list[Problem]
+) -> tuple[Note, list[tuple[str, str, int]]] | None:
     report = _Report(source.path, problems)
     slug_ok = _check_slug(source.stem, "file name", report, 1)
-    entries = _check_fields(source.data, NOTE_FIELDS, "note front matter", report, 2)
+    entries = _entries(source.data, (), _validate(source, "note", 2, validators, report))
     if entries is None:
         return None
     kind = _text(entries, "kind")
-    if kind and kind not in NOTE_KINDS:
-        line = entries["kind"].line
-        report(line, f"unknown kind '{kind}'{did_you_mean(kind, NOTE_KINDS)}; expected one of: {', '.join(NOTE_KINDS)}")
-    if kind == "event" and "date" not in entries and "date" not in (source.data.value if source.data else {}):
-        report(
-            source.data.line if source.data else 2,
-            "missing required key 'date' in note front matter (events need a date)",
-        )
     links: list[tuple[str, str, int]] = []
     for match in WIKI_LINK.finditer(source.body):
         line = source.body_line + source.body.count("\n", 0, match.start())
@@ -410,18 +262,21 @@ def _resolve_topic(
     notes: _Known,
     normal_texts: dict[str, anchoring.NormalText],
     first_ids: dict[str, str],
+    validators: schemas.Validators,
     problems: list[Problem],
 ) -> tuple[Topic, list[Annotation]] | None:
     report = _Report(source.path, problems)
     slug_ok = _check_slug(source.stem, "file name", report, 1)
-    entries = _check_fields(source.data, TOPIC_FIELDS, "topic", report, 1)
+    invalid = _validate(source, "topic", 1, validators, report)
+    entries = _entries(source.data, (), invalid)
     if entries is None:
         return None
     if "summary" in entries:
         _check_markdown_links(entries["summary"], notes, report)
     annotations: list[Annotation] = []
-    for item in entries["annotations"].value if "annotations" in entries else []:
-        annotation = _resolve_annotation(item, source, articles, notes, normal_texts, first_ids, report)
+    for number, item in enumerate(entries["annotations"].value if "annotations" in entries else []):
+        where = ("annotations", number)
+        annotation = _resolve_annotation(item, where, invalid, source, articles, notes, normal_texts, first_ids, report)
         if annotation:
             annotations.append(annotation)
     if not slug_ok or "title" not in entries:
@@ -438,6 +293,8 @@ def _resolve_topic(
 
 def _resolve_annotation(
     item: YamlValue,
+    where: schemas.Where,
+    invalid: frozenset[schemas.Where],
     source: SourceFile,
     articles: _Known,
     notes: _Known,
@@ -445,16 +302,14 @@ def _resolve_annotation(
     first_ids: dict[str, str],
     report: _Report,
 ) -> Annotation | None:
-    entries = _check_fields(item, ANNOTATION_FIELDS, "annotation", report, item.line)
+    entries = _entries(item, where, invalid)
     if entries is None:
         return None
     ok = "id" in entries and "relation" in entries and "passages" in entries
     annotation_id = _text(entries, "id")
     if "id" in entries:
         line = entries["id"].line
-        if not _check_slug(annotation_id, "annotation id", report, line):
-            ok = False
-        elif annotation_id in first_ids:
+        if annotation_id in first_ids:
             report(line, f"duplicate annotation id '{annotation_id}' (first used at {first_ids[annotation_id]})")
             ok = False
         else:
@@ -462,30 +317,24 @@ def _resolve_annotation(
     if "comment" in entries:
         _check_markdown_links(entries["comment"], notes, report)
     relation = _text(entries, "relation")
-    if "relation" in entries and relation not in RELATIONS:
-        hint = did_you_mean(relation, RELATIONS)
-        report(
-            entries["relation"].line, f"unknown relation '{relation}'{hint}; expected one of: {', '.join(RELATIONS)}"
-        )
-        ok = False
     for note in entries["notes"].value if "notes" in entries else []:
         if note.value.strip() not in notes:
             ok = False
             if notes.missing(note.value.strip()):
                 report(note.line, f"unknown note '{note.value}'{did_you_mean(note.value, notes)}")
     passage_items = entries["passages"].value if "passages" in entries else []
-    if "passages" in entries and not passage_items:
-        report(entries["passages"].line, "an annotation needs at least one passage")
-        ok = False
-    elif relation in LINK_RELATIONS and len(passage_items) == 1:
-        message = f"relation '{relation}' links passages: it needs at least 2, and this annotation has 1"
-        report(item.key_lines.get("passages", entries["passages"].line), message)
-        ok = False
     passages: list[Passage] = []
     seen: dict[tuple[str, int, int], int] = {}
     for number, passage_item in enumerate(passage_items, start=1):
         passage = _resolve_passage(
-            passage_item, f"{annotation_id}-{number}", annotation_id, articles, normal_texts, report
+            passage_item,
+            (*where, "passages", number - 1),
+            invalid,
+            f"{annotation_id}-{number}",
+            annotation_id,
+            articles,
+            normal_texts,
+            report,
         )
         if passage is None:
             ok = False
@@ -512,13 +361,15 @@ def _resolve_annotation(
 
 def _resolve_passage(
     item: YamlValue,
+    where: schemas.Where,
+    invalid: frozenset[schemas.Where],
     passage_id: str,
     annotation_id: str,
     articles: _Known,
     normal_texts: dict[str, anchoring.NormalText],
     report: _Report,
 ) -> Passage | None:
-    entries = _check_fields(item, PASSAGE_FIELDS, "passage", report, item.line)
+    entries = _entries(item, where, invalid)
     if entries is None or "article" not in entries or "quote" not in entries:
         return None
     slug = _text(entries, "article")
@@ -533,7 +384,7 @@ def _resolve_passage(
         normal_texts[slug] = anchoring.normalise(article.text)
     quote = str(entries["quote"].value)
     line = entries["quote"].line
-    occurrence = entries["occurrence"].value if "occurrence" in entries else None
+    occurrence = int(entries["occurrence"].value) if "occurrence" in entries else None
     found = anchoring.anchor(
         article.text, normal_texts[slug], quote, _text(entries, "prefix"), _text(entries, "suffix"), occurrence
     )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from explainer.cli import main
+from explainer.cli import main, parser
 
 from .conftest import ROOT, TEMPLATES
 
@@ -147,3 +149,118 @@ def test_build_py_runs_as_a_script(make_content, tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], {"command": None, "content": "content", "out": "site", "base_url": None, "port": 8000, "open": False}),
+        (["--out", "X"], {"command": None, "out": "X", "content": "content"}),
+        (["check", "--content", "X"], {"command": "check", "content": "X"}),
+        (["--content", "X", "check"], {"command": "check", "content": "X"}),
+        (["check", "--out", "X"], {"command": "check", "out": "X"}),
+        (["serve", "--port", "9", "--open"], {"command": "serve", "port": 9, "open": True, "host": "127.0.0.1"}),
+        (["--port", "9", "serve", "--host", "0.0.0.0"], {"command": "serve", "port": 9, "host": "0.0.0.0"}),
+        (["report"], {"command": "report", "content": "content", "base_url": None}),
+        (["build", "--base-url", "https://u.github.io/r/"], {"command": "build", "base_url": "https://u.github.io/r/"}),
+    ],
+)
+def test_every_earlier_invocation_parses_as_before(argv: list[str], expected: dict[str, object]) -> None:
+    """Options before or after the command, and options a command does not use, are accepted as they always were."""
+    args = vars(parser().parse_args(argv))
+    assert {key: args[key] for key in expected} == expected
+
+
+# The documentation of the command line: every command the parser has, and each of its options, is in
+# `--help`, in docs/cli.md (a section per command) and in the README's table of commands.
+
+DOCS = ROOT / "docs" / "cli.md"
+README = ROOT / "README.md"
+
+
+def commands() -> dict[str, argparse.ArgumentParser]:
+    """The commands, as the parser itself defines them."""
+    (action,) = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+def options(command: argparse.ArgumentParser) -> list[str]:
+    """A command's options as its help shows them (options kept only for old command lines are hidden)."""
+    return [
+        action.option_strings[-1]
+        for action in command._actions
+        if action.option_strings
+        and action.help is not argparse.SUPPRESS
+        and not isinstance(action, argparse._HelpAction)
+    ]
+
+
+def missing_from_help(text: str) -> list[str]:
+    """Commands without their line in the list of commands of `--help`."""
+    return [name for name in commands() if not re.search(rf"^ +{re.escape(name)} ", text, re.MULTILINE)]
+
+
+def missing_from_docs(text: str) -> list[str]:
+    """Commands without a section headed with the name in docs/cli.md, and options not named in their section."""
+    sections = {part.split("\n", 1)[0].strip(): part for part in re.split(r"^## ", text, flags=re.MULTILINE)[1:]}
+    missing = []
+    for name, command in commands().items():
+        section = sections.get(f"`{name}`")
+        if section is None:
+            missing.append(name)
+            continue
+        missing.extend(f"{name} {option}" for option in options(command) if f"`{option}" not in section)
+    return missing
+
+
+def missing_from_table(text: str) -> list[str]:
+    """Commands without a row in the README's table of commands."""
+    return [name for name in commands() if not re.search(rf"^\| `{re.escape(name)}`", text, re.MULTILINE)]
+
+
+def test_the_parser_has_the_commands_the_docs_describe() -> None:
+    assert set(commands()) >= {"build", "check", "serve", "report", "quote", "init"}
+    assert options(commands()["serve"]) == ["--content", "--out", "--base-url", "--host", "--port", "--open"]
+    assert options(commands()["quote"]) == ["--paragraph", "--content"]
+
+
+def test_every_command_is_in_the_help_the_docs_and_the_readme() -> None:
+    code, text, _ = run("--help")
+    assert code == 0
+    assert missing_from_help(text) == []
+    assert missing_from_docs(DOCS.read_text(encoding="utf-8")) == []
+    assert missing_from_table(README.read_text(encoding="utf-8")) == []
+
+
+def test_every_command_has_its_own_help_with_its_options() -> None:
+    for name, command in commands().items():
+        code, text, _ = run(name, "--help")
+        assert code == 0
+        assert text.startswith(f"usage: python build.py {name} ")
+        assert all(option in text for option in options(command)), name
+
+
+@pytest.mark.parametrize("name", sorted(commands()))
+def test_a_command_left_out_of_the_docs_is_caught(name: str) -> None:
+    """The checks above fail when a command goes missing: each is run on a copy with the command taken out."""
+    _, help_text, _ = run("--help")
+    without_line = "\n".join(line for line in help_text.splitlines() if not re.match(rf" +{name} ", line))
+    assert missing_from_help(without_line) == [name]
+    docs = DOCS.read_text(encoding="utf-8").replace(f"## `{name}`", f"## {name}, removed")
+    assert missing_from_docs(docs) == [name]
+    readme = "\n".join(
+        line for line in README.read_text(encoding="utf-8").splitlines() if not line.startswith(f"| `{name}`")
+    )
+    assert missing_from_table(readme) == [name]
+
+
+@pytest.mark.parametrize(
+    ("name", "option"), [(name, option) for name, command in sorted(commands().items()) for option in options(command)]
+)
+def test_an_option_left_out_of_the_docs_is_caught(name: str, option: str) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.index(f"## `{name}`")
+    end = text.find("\n## ", start + 1)
+    end = len(text) if end == -1 else end
+    section = text[start:end].replace(f"`{option}", "`(removed)")
+    assert missing_from_docs(text[:start] + section + text[end:]) == [f"{name} {option}"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -11,10 +14,11 @@ from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from explainer.export import annotation_collection, model_json
-from explainer.pipeline import check
+from explainer.export import CSV_COLUMNS, annotation_collection, annotations_csv, model_json, neutralise
+from explainer.fragments import original_link
+from explainer.pipeline import build, check
 
-from .conftest import SHARED
+from .conftest import ROOT, SHARED, TEMPLATES
 
 SUITE = SHARED / "web-annotation-tests"
 needs_suite = pytest.mark.skipif(
@@ -130,3 +134,113 @@ def test_model_json_holds_the_whole_resolved_site(make_content) -> None:
     assert model["pairs"] == [{"articles": ["alpha", "beta"], "annotations": ["sixty-sorties"]}]
     assert model["linked_passages"]["sixty-sorties-1"] == ("sixty-sorties-2",)
     json.dumps(model)  # serialisable as it stands
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(codecs.BOM_UTF8)
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def _value(cell: str) -> str:
+    """A cell's value: the export puts one ' before values starting with a formula character or with '."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+@pytest.mark.parametrize("content", ["sample", "syria"])
+def test_the_csv_has_a_row_for_each_passage_that_agrees_with_the_model(make_content, content: str) -> None:
+    site = check(make_content() if content == "sample" else ROOT / "content")
+    header, *rows = _csv_rows(annotations_csv(site))
+    assert tuple(header) == CSV_COLUMNS
+    assert len(rows) == len(site.passages) == sum(len(a.passages) for a in site.annotations.values())
+    in_order = [p.id for t in site.topics.values() for i in t.annotations for p in site.annotations[i].passages]
+    assert [row[header.index("passage")] for row in rows] == in_order
+    for row in rows:
+        cells = dict(zip(header, map(_value, row), strict=True))
+        passage, article = site.passages[cells["passage"]], site.articles[cells["article"]]
+        annotation = site.annotations[cells["annotation"]]
+        start, end = int(cells["start"]), int(cells["end"])
+        assert (start, end, int(cells["paragraph"])) == (passage.start, passage.end, passage.paragraph)
+        assert cells["quote"] == article.text[start:end] == passage.exact
+        assert (cells["topic"], cells["topic_title"]) == (annotation.topic, site.topics[annotation.topic].title)
+        assert (cells["relation"], cells["comment"]) == (annotation.relation, annotation.comment)
+        assert cells["notes"].split(" ") == list(annotation.notes) or (cells["notes"], annotation.notes) == ("", ())
+        assert (cells["article_title"], cells["outlet"], cells["published"]) == (
+            article.title, article.outlet, article.published)  # fmt: skip
+        assert cells["url"] == f"articles/{article.slug}.html#p-{passage.id}"
+        assert cells["original_url"] == original_link(article, passage)
+
+
+def test_the_csv_is_crlf_utf8_with_a_bom_and_its_links_lead_to_the_passages(make_content, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(make_content(), out, TEMPLATES)
+    data = (out / "data" / "annotations.csv").read_bytes()
+    assert data.startswith(codecs.BOM_UTF8 + b"topic,topic_title,annotation,")
+    assert data.endswith(b"\r\n") and data.count(b"\r\n") == 4 and b"\n" not in data.replace(b"\r\n", b"")
+    header, *rows = _csv_rows(data)
+    for row in rows:
+        page, anchor = row[header.index("url")].split("#")
+        assert f'id="{anchor}"' in (out / page).read_text(encoding="utf-8")
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(make_content) -> None:
+    article = """\
+        ---
+        title: "=1+1"
+        outlet: "@SUM(A1:A9)"
+        url: https://gamma.example/story
+        ---
+        =HYPERLINK("http://evil.example","click") said the post.
+
+        -2+3 was the sum. 'Quoted' words. \tTabbed.
+        """
+    topic = """\
+        title: "+Hostile"
+        annotations:
+          - id: hostile
+            relation: context
+            comment: "=HYPERLINK(\\"http://evil.example\\",\\"click\\")"
+            passages:
+              - article: gamma
+                quote: '=HYPERLINK("http://evil.example","click")'
+              - article: gamma
+                quote: -2+3
+              - article: gamma
+                quote: "'Quoted' words."
+        """
+    site = check(make_content({"articles/gamma.md": article, "annotations/hostile.yml": topic}))
+    header, *rows = _csv_rows(annotations_csv(site))
+    hostile = [dict(zip(header, row, strict=True)) for row in rows if row[header.index("annotation")] == "hostile"]
+    assert [row["quote"] for row in hostile] == [
+        '\'=HYPERLINK("http://evil.example","click")',
+        "'-2+3",
+        "''Quoted' words.",
+    ]
+    assert {row["comment"] for row in hostile} == {'\'=HYPERLINK("http://evil.example","click")'}
+    assert {(row["topic_title"], row["article_title"], row["outlet"]) for row in hostile} == {
+        ("'+Hostile", "'=1+1", "'@SUM(A1:A9)")
+    }
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
+    # Every value comes back by dropping the one ' the export added.
+    assert [_value(row["quote"]) for row in hostile] == [site.passages[f"hostile-{n}"].exact for n in (1, 2, 3)]
+    assert hostile[0]["original_url"].startswith("https://gamma.example/story#:~:text=%3DHYPERLINK")
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@A1", "'@A1"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("'x", "''x"),
+        ("x=1", "x=1"),
+        ("", ""),
+        (" =1", " =1"),
+    ],
+)
+def test_neutralise_prefixes_a_quote_mark_only_where_needed_and_reversibly(value: str, cell: str) -> None:
+    assert neutralise(value) == cell
+    assert _value(cell) == value

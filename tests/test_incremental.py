@@ -48,7 +48,7 @@ def test_an_annotation_edit_renders_only_the_pages_that_show_it(make_content: Co
     untouched = {"articles/beta.html", "compare/alpha--beta.html", "notes/andrei-kartapolov.html", "sources.html"}
     assert not rendered & untouched
     assert not rendered & {"notes.html", "compare/index.html", "404.html"}
-    assert set(result.written) <= rendered | {"data/explainer.json", "data/annotations.jsonld"}
+    assert set(result.written) <= rendered | {"data/explainer.json", "data/annotations.jsonld", "data/annotations.csv"}
     pipeline.build(content, tmp_path / "full", TEMPLATES)
     assert _tree(out) == _tree(tmp_path / "full")
 
