@@ -10,7 +10,9 @@ For each size N it generates a corpus with benchmarks.generate (not timed), then
   any process it starts), sampled every 20 ms from /proc;
 - the output: HTML pages, files and bytes;
 - the rebuild after editing one annotation, as the live preview does it (pipeline.preview_build
-  after a first build; the median of five edits to different annotations, in a separate process).
+  after a first build; the median of five edits to different annotations, in a separate process):
+  the pages, which is what the browser reloads for, then the search index brought up to date
+  after the reload (pipeline.preview_index).
 
 Then prints the table, and the growth from each size to the next: how many times the articles,
 pages, build time and time per page grew, so linear scaling (time per page staying flat) is visible
@@ -23,6 +25,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -51,6 +54,8 @@ class Measured:
     bytes: int
     peak_bytes: int
     rebuild_seconds: float
+    search_seconds: float  # of `seconds`, the time making the search index took
+    reindex_seconds: float  # after the rebuild, bringing the search index up to date
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,11 +89,12 @@ def measure(n: int, content: Path, out: Path) -> Measured:
     """Build `content` cold into `out`, then time a rebuild after one annotation edit."""
     command = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
-    peak = _sample_peak(process)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak, steps = _sample_peak(process)
     if process.returncode != 0:
         raise SystemExit(f"the build of {n} articles failed (exit {process.returncode})")
     seconds = time.perf_counter() - started
+    found = re.search(r"^search: done in ([0-9.]+) s$", steps, re.MULTILINE)
     files = [path for path in out.rglob("*") if path.is_file()]
     rebuild = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--rebuild", str(content)],
@@ -105,12 +111,17 @@ def measure(n: int, content: Path, out: Path) -> Measured:
         bytes=sum(path.stat().st_size for path in files),
         peak_bytes=peak,
         rebuild_seconds=json.loads(rebuild.stdout)["median"],
+        reindex_seconds=json.loads(rebuild.stdout)["index"],
+        search_seconds=float(found[1]) if found else 0.0,  # short builds print no step lines
     )
 
 
 def measure_rebuild(content: Path) -> dict[str, object]:
-    """Time the preview's rebuild after each of several one-annotation edits, on a copy of `content`."""
-    from explainer.pipeline import PreviewState, preview_build
+    """Time the preview's rebuild after each of several one-annotation edits, on a copy of `content`.
+
+    As the preview does it: the pages first (what the browser reloads for), then the search index.
+    """
+    from explainer.pipeline import PreviewState, preview_build, preview_index
 
     with tempfile.TemporaryDirectory(prefix="explainer-rebuild-") as scratch:
         copy = Path(scratch) / "content"
@@ -123,7 +134,7 @@ def measure_rebuild(content: Path) -> dict[str, object]:
             raise SystemExit(f"the corpus does not build: {first.problems[:3]}")
         state = first.state
         topics = sorted((copy / "annotations").glob("*.yml"))
-        times = []
+        pages, indexing = [], []
         for edit in range(EDITS):
             topic = topics[edit * len(topics) // EDITS]
             text = topic.read_text(encoding="utf-8")
@@ -131,16 +142,20 @@ def measure_rebuild(content: Path) -> dict[str, object]:
             at = text.index(marker) + len(marker)
             topic.write_text(text[:at] + f"Edited ({edit}). " + text[at:], encoding="utf-8")
             started = time.perf_counter()
-            result = preview_build(state, copy, out, templates, [topic], shown="content", base_url=None, origin=None)
-            times.append(time.perf_counter() - started)
+            result = preview_build(
+                state, copy, out, templates, [topic], shown="content", base_url=None, origin=None, search_now=False
+            )
+            pages.append(time.perf_counter() - started)
             if result.site is None:
                 raise SystemExit(f"the edited corpus does not build: {result.problems[:3]}")
-            state = result.state
-        return {"median": statistics.median(times), "times": times}
+            started = time.perf_counter()
+            state = preview_index(result.state, out).state
+            indexing.append(time.perf_counter() - started)
+        return {"median": statistics.median(pages), "index": statistics.median(indexing), "times": pages}
 
 
-def _sample_peak(process: subprocess.Popen[bytes]) -> int:
-    """Wait for `process`, sampling its tree's resident memory; return the largest total, in bytes."""
+def _sample_peak(process: subprocess.Popen[str]) -> tuple[int, str]:
+    """Wait for `process`, sampling its tree's resident memory; return the largest total, in bytes, and its stderr."""
     peak = 0
     done = threading.Event()
 
@@ -152,10 +167,10 @@ def _sample_peak(process: subprocess.Popen[bytes]) -> int:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    process.wait()
+    _, steps = process.communicate()
     done.set()
     sampler.join()
-    return peak
+    return peak, steps
 
 
 def _tree_rss(root: int) -> int:
@@ -184,16 +199,20 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-COLUMNS = (("articles", 8), ("build s", 8), ("pages", 7), ("ms/page", 8), ("files", 7), ("output MB", 9))
-HEADER = " ".join(f"{name:>{width}}" for name, width in (*COLUMNS, ("peak MiB", 8), ("rebuild ms", 10)))
+COLUMNS = (("articles", 8), ("build s", 8), ("search s", 8), ("pages", 7), ("ms/page", 8), ("files", 7))
+HEADER = " ".join(
+    f"{name:>{width}}"
+    for name, width in (*COLUMNS, ("output MB", 9), ("peak MiB", 8), ("rebuild ms", 10), ("reindex s", 9))
+)
 GROWTH = ("growth", 15), ("articles", 9), ("pages", 7), ("build", 7), ("per page", 9), ("peak", 7), ("rebuild", 8)
 
 
 def row(m: Measured) -> str:
     """One size's line of the table."""
     return (
-        f"{m.articles:8d} {m.seconds:8.2f} {m.pages:7d} {m.seconds / m.pages * 1000:8.3f} {m.files:7d} "
-        f"{m.bytes / 1e6:9.1f} {m.peak_bytes / 2**20:8.0f} {m.rebuild_seconds * 1000:10.0f}"
+        f"{m.articles:8d} {m.seconds:8.2f} {m.search_seconds:8.2f} {m.pages:7d} "
+        f"{m.seconds / m.pages * 1000:8.3f} {m.files:7d} "
+        f"{m.bytes / 1e6:9.1f} {m.peak_bytes / 2**20:8.0f} {m.rebuild_seconds * 1000:10.0f} {m.reindex_seconds:9.2f}"
     )
 
 

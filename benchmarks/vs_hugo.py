@@ -11,7 +11,12 @@ fresh process from a cold start, R times (default 3), alternating so both see th
   articles' text as plain Markdown pages (front matter title, date and outlet; the body as
   written), with minimal single, list and home layouts, into a fresh folder each time.
 
-Prints, for each, the median time, the HTML pages written and the time per page, then the ratio
+Our build also makes a Pagefind search index, which Hugo does not; so the comparison is made twice,
+like for like: our build without its search step (its time, from the step lines the build prints
+when not on a terminal) against Hugo alone, and our whole build against Hugo followed by Pagefind
+over Hugo's pages (`python -m pagefind --site`, the same binary our build uses).
+
+Prints, for each, the median time, the HTML pages written and the time per page, then the ratios
 of our time per page to Hugo's (below 1 means we are faster per page).
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -77,19 +83,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         hugo_site = work / "hugo"
         write_hugo_site(files, hugo_site)
         ours: list[float] = []
+        ours_searching: list[float] = []
         theirs: list[float] = []
+        theirs_searching: list[float] = []
         our_pages = hugo_pages = 0
         for run in range(args.runs):
             out = work / f"ours-{run}"
-            ours.append(_timed([sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]))
+            build = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]
+            seconds, steps = _timed(build)
+            ours.append(seconds - _step_seconds(steps, "search"))
+            ours_searching.append(seconds)
             our_pages = count_pages(out)
             public = work / f"hugo-{run}"
-            theirs.append(_timed([hugo, "--quiet", "--source", str(hugo_site), "--destination", str(public)]))
+            seconds, _ = _timed([hugo, "--quiet", "--source", str(hugo_site), "--destination", str(public)])
+            theirs.append(seconds)
             hugo_pages = count_pages(public)
+            indexing, _ = _timed([sys.executable, "-m", "pagefind", "--site", str(public)])
+            theirs_searching.append(seconds + indexing)
             shutil.rmtree(out)
             shutil.rmtree(public)
     version = subprocess.run([hugo, "version"], capture_output=True, text=True, check=True).stdout.split()[1]
-    print(comparison(args.n, statistics.median(ours), our_pages, statistics.median(theirs), hugo_pages, version))
+    print(
+        comparison(
+            args.n,
+            our_pages,
+            hugo_pages,
+            version,
+            [
+                ("without search", statistics.median(ours), statistics.median(theirs)),
+                ("with search", statistics.median(ours_searching), statistics.median(theirs_searching)),
+            ],
+        )
+    )
     return 0
 
 
@@ -127,19 +152,21 @@ def count_pages(folder: Path) -> int:
     return sum(1 for _ in folder.rglob("*.html"))
 
 
-def comparison(n: int, ours: float, our_pages: int, hugo: float, hugo_pages: int, version: str) -> str:
-    """The side-by-side table and the per-page ratio."""
-    ours_per_page = ours / our_pages
-    hugo_per_page = hugo / hugo_pages
-    return "\n".join(
-        (
-            f"{n} articles, median of the runs, each a cold process:",
-            f"{'':10} {'seconds':>9} {'pages':>7} {'ms/page':>8}",
-            f"{'explainer':10} {ours:9.2f} {our_pages:7d} {ours_per_page * 1000:8.3f}",
-            f"{'hugo ' + version:10} {hugo:9.2f} {hugo_pages:7d} {hugo_per_page * 1000:8.3f}",
-            f"ratio per page (explainer / hugo): {ours_per_page / hugo_per_page:.2f}",
+def comparison(n: int, our_pages: int, hugo_pages: int, version: str, rows: list[tuple[str, float, float]]) -> str:
+    """The side-by-side table and the per-page ratio, without and with a search index."""
+    lines = [
+        f"{n} articles, median of the runs, each a cold process; explainer {our_pages} pages, "
+        f"hugo {version} {hugo_pages} pages",
+        f"{'':16} {'explainer s':>11} {'ms/page':>8} {'hugo s':>8} {'ms/page':>8} {'ratio per page':>15}",
+    ]
+    for label, ours, hugo in rows:
+        ours_per_page, hugo_per_page = ours / our_pages, hugo / hugo_pages
+        lines.append(
+            f"{label:16} {ours:11.2f} {ours_per_page * 1000:8.3f} {hugo:8.2f} {hugo_per_page * 1000:8.3f} "
+            f"{ours_per_page / hugo_per_page:15.2f}"
         )
-    )
+    lines.append("(with search: our whole build, against hugo then pagefind over hugo's pages)")
+    return "\n".join(lines)
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -155,10 +182,19 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     return front, body
 
 
-def _timed(command: list[str]) -> float:
+def _timed(command: list[str]) -> tuple[float, str]:
+    """The wall time of a command, and what it printed on stderr."""
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - started
+    done = subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    return time.perf_counter() - started, done.stderr
+
+
+def _step_seconds(steps: str, step: str) -> float:
+    """The time of one step, from the lines a build prints when not on a terminal ('search: done in 1.23 s')."""
+    found = re.search(rf"^{step}: (?:\d+ )?done in ([0-9.]+) s$", steps, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"the build did not report its {step} step:\n{steps}")
+    return float(found[1])
 
 
 if __name__ == "__main__":

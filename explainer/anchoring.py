@@ -24,7 +24,7 @@ _LONG_SPACE_RUN = re.compile(r"\s\s+")
 _SPACE_TO_CHANGE = re.compile(r"\s\s+|[^\S ]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NormalText:
     """A text in matching form (white space runs as one space, ASCII quotes and dashes, NFC).
 
@@ -38,9 +38,11 @@ class NormalText:
 
 def normalise(text: str) -> NormalText:
     """Put `text` in matching form, remembering where each character came from."""
-    translated = _EQUIVALENT_CHAR.sub(_equivalent, text)
-    if any(unicodedata.combining(char) for char in set(translated) if char > "\x7f"):
-        return _normalise_clusters(translated)
+    translated = text
+    if not text.isascii():  # the typographic variants and combining marks are all beyond ASCII
+        translated = _EQUIVALENT_CHAR.sub(_equivalent, text)
+        if any(unicodedata.combining(char) for char in set(translated) if char > "\x7f"):
+            return _normalise_clusters(translated)
     # Without combining marks each character stands for itself, and each run of white space for
     # its first character: only the rest of each run is dropped, so the positions are a few
     # stretches, each shifted by what was dropped before it.
@@ -59,7 +61,7 @@ def normalise(text: str) -> NormalText:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Shifted(Sequence[int]):
     """Positions that run in stretches: position i is i + the shift of the stretch that holds it (+ `extra`)."""
 
@@ -120,11 +122,20 @@ def _normalise_clusters(translated: str) -> NormalText:
 
 
 def normal_form(text: str) -> str:
-    """The matching form of a quote, prefix or suffix, without outer white space."""
-    return normalise(text.strip()).text
+    """The matching form of a quote, prefix or suffix, without outer white space (normalise's text alone)."""
+    text = text.strip()
+    if not text:
+        return text
+    if not text.isascii():  # the typographic variants and combining marks are all beyond ASCII
+        text = _EQUIVALENT_CHAR.sub(_equivalent, text)
+        if any(unicodedata.combining(char) for char in set(text) if char > "\x7f"):
+            return _normalise_clusters(text).text
+    elif "  " not in text and text.isprintable():
+        return text  # no white space but single spaces (in ASCII, all other white space is unprintable)
+    return _SPACE_TO_CHANGE.sub(" ", text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Found:
     """The quote's place in the original text."""
 
@@ -132,7 +143,7 @@ class Found:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotFound:
     """The quote does not occur; `closest` is the nearest passage of the text ('' if none)."""
 
@@ -140,21 +151,21 @@ class NotFound:
     closest_start: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ambiguous:
     """The quote (with its prefix and suffix) occurs more than once; starts are original positions."""
 
     starts: tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutOfRange:
     """`occurrence` is larger than the number of matches."""
 
     count: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContextMismatch:
     """The quote occurs `count` times, but never with the given prefix and suffix."""
 

@@ -13,6 +13,8 @@ from typing import Any, TextIO
 
 from . import pipeline
 from .problems import ContentError, report_lines
+from .progress import Progress
+from .progress import summary as build_summary
 from .write import OutputRefusedError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -186,7 +188,11 @@ def main(
                 open_browser=args.open,
                 code=CODE if argv is None else None,  # only a real command line restarts itself
             )
-        built = pipeline.build(content, Path(args.out), templates, shown=args.content, base_url=args.base_url)
+        # Progress goes to stderr, so stdout holds only the summary: a bar on a terminal, lines elsewhere.
+        progress = Progress(err_stream, _is_terminal(err_stream))
+        built = pipeline.build(
+            content, Path(args.out), templates, shown=args.content, base_url=args.base_url, progress=progress
+        )
     except ContentError as error:
         report(error, err_stream)
         return 1
@@ -194,7 +200,7 @@ def main(
         print(f"python build.py: {refused}", file=err_stream)
         return 1
     seconds = time.perf_counter() - started
-    print(f"Built {args.out} in {seconds:.2f} s: {built.files} files, {_counts(built.site)}.", file=out_stream)
+    print(build_summary(args.out, built.paths, _counts(built.site), seconds), file=out_stream)
     return 0
 
 
@@ -244,6 +250,13 @@ def init(folder: Path, shown: str, stdout: TextIO, stderr: TextIO) -> int:
 def report(error: ContentError, stream: TextIO) -> None:
     """Print every problem, sorted, then the one-line summary."""
     print("\n".join(report_lines(error.problems)), file=stream)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _counts(site: pipeline.Site) -> str:

@@ -87,7 +87,7 @@ def render_all(site: Site, theme: Theme) -> tuple[Rendered, dict[str, bytes]]:
         files[page.path], reads[page.path] = _render_tracked(site, page, renderers)
     files.update(site_files(site, list(files)))
     files.update(theme.assets)
-    return Rendered(site, theme, renderers.env, reads, {path: _digest(data) for path, data in files.items()}), files
+    return Rendered(site, theme, renderers.env, reads, {path: file_digest(data) for path, data in files.items()}), files
 
 
 def render_changes(previous: Rendered, site: Site, theme: Theme) -> tuple[Rendered, Changes]:
@@ -117,7 +117,7 @@ def render_changes(previous: Rendered, site: Site, theme: Theme) -> tuple[Render
     digests = {path: digest for path, digest in previous.digests.items() if path in current}
     written = {}
     for path, data in produced.items():
-        digest = _digest(data)
+        digest = file_digest(data)
         if digests.get(path) != digest:
             written[path] = data
             digests[path] = digest
@@ -153,7 +153,8 @@ def _render_tracked(site: Site, page: Page, renderers: Renderers) -> tuple[bytes
     return html.encode("utf-8"), frozenset(reads)
 
 
-def _digest(data: bytes) -> bytes:
+def file_digest(data: bytes) -> bytes:
+    """What Rendered.digests keeps of a file's bytes."""
     return hashlib.blake2b(data, digest_size=16).digest()
 
 

@@ -6,28 +6,50 @@ values mean is the resolve step's job.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
 import re
-from collections.abc import Collection, Mapping
+import sys
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.events import (
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 from .problems import Problem, did_you_mean
+
+try:
+    from yaml._yaml import CParser  # libyaml's scanner and parser, when PyYAML was built with it
+except ImportError:  # pragma: no cover - PyYAML without libyaml reads everything the careful way
+    CParser = None
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_YAML_DEPTH = 50
 
 SECTIONS = (("articles", ".md"), ("notes", ".md"), ("annotations", ".yml"))
+_SUFFIX = MappingProxyType(dict(SECTIONS))
 
 _ALLOWED_TAGS = frozenset(
     "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class YamlValue:
     """A YAML value with the line it starts on (1-based, in the file it came from)."""
 
@@ -36,7 +58,7 @@ class YamlValue:
     key_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """One content file as read: its front matter or YAML document, and its body."""
 
@@ -97,6 +119,14 @@ class _StrictLoader(yaml.SafeLoader):
 
 def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlValue | None, list[Problem]]:
     """Parse one YAML document safely; line numbers are shifted so line 1 is `first_line`."""
+    try:
+        return _read_quickly(text, first_line - 1), []
+    except _UnsureError:
+        return _read_carefully(text, path, first_line)  # it decides, and words any problem exactly
+
+
+def _read_carefully(text: str, path: str, first_line: int) -> tuple[YamlValue | None, list[Problem]]:
+    """parse_yaml with PyYAML's own scanner, parser and our composer: slow, the reference for every outcome."""
     offset = first_line - 1
     loader = _StrictLoader(text)
     try:
@@ -117,6 +147,113 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlValue | N
         return None, [Problem(path, first_line, f"YAML is nested more than {MAX_YAML_DEPTH} levels deep")]
     finally:
         loader.dispose()
+
+
+_STR = "tag:yaml.org,2002:str"
+_NO_KEYS: Mapping[str, int] = MappingProxyType({})
+# Text libyaml may read otherwise than PyYAML's own reader, left to the careful reading: tabs (libyaml
+# takes them as spaces in more places), backslash escapes, line breaks other than '\n', byte-order
+# marks and the characters PyYAML refuses; then ':?' (which ends a plain scalar in libyaml's flow
+# collections only) and directives (see _unsure).
+_UNSURE_CHARACTER = re.compile(
+    r"[^\n\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _unsure(text: str) -> bool:
+    """True when libyaml may read `text` otherwise than PyYAML does (separate searches are the fastest)."""
+    return bool(_UNSURE_CHARACTER.search(text)) or ":?" in text or text.startswith("%") or "\n%" in text
+
+
+class _UnsureError(Exception):
+    """The quick reading cannot vouch for this text; the careful one decides."""
+
+
+def _read_quickly(text: str, offset: int) -> YamlValue | None:
+    """What the careful reading gives for valid YAML within our rules, read with libyaml's parser.
+
+    It raises _UnsureError for everything else (a syntax error, an anchor, a tag, a duplicate key,
+    nesting too deep, text libyaml may read differently), so every problem is found, placed and
+    worded by the careful reading alone. It builds the values from libyaml's events in one loop,
+    without recursion: the deepest nesting it opens is the limit.
+    """
+    if CParser is None or _unsure(text):
+        raise _UnsureError
+    parser = CParser(text)
+    ends_with_newline = text.endswith("\n")
+    resolve = Resolver().resolve
+    constructor = SafeConstructor()
+    tags: dict[str, str] = {}  # plain scalar -> the tag it resolves to
+    # The collections open, innermost last: [line, items, key lines (None in a list), key due, its line, in [] or {}].
+    stack: list[list[Any]] = []
+    try:
+        parser.get_event()  # the stream's start
+        if type(parser.get_event()) is StreamEndEvent:
+            return None  # no document at all (nothing, or only comments)
+        while True:
+            event = parser.get_event()
+            kind = type(event)
+            if kind is MappingEndEvent or kind is SequenceEndEvent:
+                line, items, key_lines, _, _, _ = stack.pop()
+                value = YamlValue(items, line, _NO_KEYS if key_lines is None else MappingProxyType(key_lines))
+            elif kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None or event.tag is not None or len(stack) >= MAX_YAML_DEPTH:
+                    raise _UnsureError
+                line = event.start_mark.line + 1 + offset
+                top = stack[-1] if stack else None
+                key_due = top is not None and top[2] is not None and top[3] is None
+                if kind is not ScalarEvent:
+                    if key_due:
+                        raise _UnsureError  # a list or mapping as a key
+                    if kind is MappingStartEvent:
+                        stack.append([line, {}, {}, None, 0, event.flow_style])
+                    else:
+                        stack.append([line, [], None, None, 0, event.flow_style])
+                    continue
+                text_value = event.value
+                if not event.style:  # a plain scalar ('' from libyaml)
+                    if top is not None and top[5] and "?" in text_value:
+                        raise _UnsureError  # PyYAML ends a plain scalar at '?' in [] and {}, libyaml does not
+                    if not text_value and not ends_with_newline:
+                        raise _UnsureError  # at the very end libyaml places it on a line of its own
+                if not event.implicit[0]:
+                    tag = _STR  # quoted: always text
+                elif (tag := tags.get(text_value)) is None:
+                    tag = tags[text_value] = resolve(ScalarNode, text_value, event.implicit)
+                if key_due:
+                    if tag != _STR or text_value in top[1]:  # type: ignore[index]
+                        raise _UnsureError
+                    # Keys, and short values such as slugs, recur in every file: one copy of each is kept.
+                    top[3], top[4] = sys.intern(text_value), line  # type: ignore[index]
+                    continue
+                if tag == _STR:
+                    value = YamlValue(sys.intern(text_value) if len(text_value) <= 40 else text_value, line, _NO_KEYS)
+                elif tag in _ALLOWED_TAGS:
+                    node = ScalarNode(tag, text_value, event.start_mark, event.end_mark, style=event.style)
+                    try:
+                        value = YamlValue(constructor.construct_object(node, deep=True), line, _NO_KEYS)
+                    except (yaml.constructor.ConstructorError, ValueError, OverflowError):
+                        value = YamlValue(text_value, line, _NO_KEYS)
+                else:
+                    raise _UnsureError  # a tag such as '!!merge' for '<<'
+            else:
+                raise _UnsureError  # an alias, or a second document
+            if not stack:
+                break
+            top = stack[-1]
+            if top[2] is None:
+                top[1].append(value)
+            else:
+                top[1][top[3]] = value
+                top[2][top[3]] = top[4]
+                top[3] = None
+        if type(parser.get_event()) is not DocumentEndEvent or type(parser.get_event()) is not StreamEndEvent:
+            raise _UnsureError
+        return value
+    except yaml.YAMLError as error:
+        raise _UnsureError from error
+    finally:
+        parser.dispose()
 
 
 def _explain(error: yaml.MarkedYAMLError) -> tuple[Any, str]:
@@ -226,6 +363,23 @@ def split_front_matter(text: str, shown: str) -> tuple[str | None, int, str, int
     return None, 1, "", 1, [Problem(shown, 1, "front matter has no closing '---' line")]
 
 
+@contextlib.contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for a while (as a decorator too), and restore it as it was.
+
+    Reading and resolving make a great many small objects that form no cycles; the collector's
+    passes over them, longer as they pile up, would take a third of the time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@cycle_collection_paused()
 def load_content(root: Path, shown_root: str | None = None) -> Content:
     """Read every content file under `root`; problems are collected, never raised."""
     shown_root = str(root) if shown_root is None else shown_root
@@ -330,20 +484,36 @@ def load_theme(folder: Path) -> Theme:
 def reload_content(previous: Content | None, root: Path, changed: Collection[Path], shown_root: str) -> Content:
     """What `load_content(root, shown_root)` returns now, given the files changed since `previous` was loaded.
 
-    Only files that were loaded before and are still there are read alone. A file added or
-    removed, or anything else that changed, reads the whole folder again, because what the folder
-    holds decides the folder's own problems (an unexpected file, a missing site.yml).
+    Only files that were loaded before and are still there are read alone (with any file that is a
+    symbolic link to one of them). A file added or removed, or anything else that changed, reads the
+    whole folder again, because what the folder holds decides the folder's own problems (an
+    unexpected file, a missing site.yml); files that did not change then keep their objects, so the
+    work done on them can be reused.
     """
     if previous is None or previous.root != root:
         return load_content(root, shown_root)
-    where = {_file_path(root, source).resolve(): index for index, source in enumerate(previous.files)}
-    targets = {path.resolve() for path in changed}
-    if not targets.issubset(where) or not all(path.is_file() for path in targets):
-        return load_content(root, shown_root)
+    plain, real = _file_paths(root, previous.files)
+    by_plain = {path: index for index, path in enumerate(plain)}
+    by_real: dict[str, list[int]] = {}
+    for index, path in enumerate(real):
+        by_real.setdefault(path, []).append(index)
+    changed_plain = {os.path.abspath(path) for path in changed}
+    changed_real = {os.path.realpath(path) for path in changed}
+    if not changed_plain.issubset(by_plain) or not all(os.path.isfile(path) for path in changed_plain):
+        fresh = load_content(root, shown_root)
+        unchanged = {
+            source.path: source
+            for source, plain_path, real_path in zip(previous.files, plain, real, strict=True)
+            if plain_path not in changed_plain and real_path not in changed_real and not source.failed
+        }
+        kept = tuple(_same_file(unchanged.get(source.path), source) for source in fresh.files)
+        return Content(root, kept, fresh.problems)
+    indexes = {by_plain[path] for path in changed_plain}
+    indexes.update(index for path in changed_real for index in by_real.get(path, ()))
     files = list(previous.files)
-    replaced = {files[where[path]].path for path in targets}
+    replaced = {files[index].path for index in indexes}
     problems = [problem for problem in previous.problems if problem.path not in replaced]
-    for index in sorted(where[path] for path in targets):
+    for index in sorted(indexes):
         source = files[index]
         read: list[Problem] = []
         # The path as loading names it (not resolved), so a symbolic link is still judged as one.
@@ -352,8 +522,43 @@ def reload_content(previous: Content | None, root: Path, changed: Collection[Pat
     return Content(root, tuple(files), tuple(problems))
 
 
+def _same_file(before: SourceFile | None, now: SourceFile) -> SourceFile:
+    """The earlier object for a file that did not change (read the same way), else the new one."""
+    if before is None or now.failed or (before.section, before.stem) != (now.section, now.stem):
+        return now
+    return before
+
+
+def _file_paths(root: Path, sources: Iterable[SourceFile]) -> tuple[list[str], list[str]]:
+    """Each source's file as an absolute path, and with symbolic links resolved (as Path.resolve gives it).
+
+    Each folder is resolved once, and of the files only those that are links: resolving every file
+    on its own would cost more than reading the one that changed.
+    """
+    base = os.path.abspath(root)
+    folders: dict[str, tuple[str, frozenset[str]]] = {}  # folder -> (resolved, names of the links in it)
+    plain: list[str] = []
+    real: list[str] = []
+    for source in sources:
+        if source.section == "site":
+            folder, name = base, "site.yml"
+        else:
+            folder, name = f"{base}/{source.section}", f"{source.stem}{_SUFFIX[source.section]}"
+        if folder not in folders:
+            try:
+                with os.scandir(folder) as entries:
+                    links = frozenset(entry.name for entry in entries if entry.is_symlink())
+            except OSError:
+                links = frozenset()
+            folders[folder] = (os.path.realpath(folder), links)
+        resolved, links = folders[folder]
+        plain.append(f"{folder}/{name}")
+        real.append(os.path.realpath(plain[-1]) if name in links else f"{resolved}/{name}")
+    return plain, real
+
+
 def _file_path(root: Path, source: SourceFile) -> Path:
     """The file a SourceFile was read from, as load_content names it."""
     if source.section == "site":
         return root / "site.yml"
-    return root / source.section / f"{source.stem}{dict(SECTIONS)[source.section]}"
+    return root / source.section / f"{source.stem}{_SUFFIX[source.section]}"

@@ -10,7 +10,7 @@ RELATIONS = (*LINK_RELATIONS, "context", "correction")
 NOTE_KINDS = ("person", "place", "organization", "event", "weapon", "concept", "outlet")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """What content/site.yml says about the explainer as a whole."""
 
@@ -20,7 +20,7 @@ class SiteConfig:
     base_url: str  # '' when unknown; otherwise ends with '/'
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     """One paragraph (or subheading) of an article, located in the article's text."""
 
@@ -31,7 +31,7 @@ class Paragraph:
     line: int  # line in the article file where it starts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     """A source article: metadata from its front matter and its verbatim text."""
 
@@ -51,7 +51,7 @@ class Article:
     paragraphs: tuple[Paragraph, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """A context note about a person, place, organisation, event, weapon system, concept or outlet."""
 
@@ -66,7 +66,7 @@ class Note:
     links: tuple[str, ...]  # slugs of the notes the body links to, in order, no repeats
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
     """A span of one article's text that an annotation points at."""
 
@@ -79,7 +79,7 @@ class Passage:
     paragraph: int  # number of the paragraph holding it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """A place where an article's text names a note (its title or one of its aliases)."""
 
@@ -90,7 +90,7 @@ class Mention:
     paragraph: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Annotation:
     """An editor's annotation: a relation between passages, with a comment and notes."""
 
@@ -104,7 +104,7 @@ class Annotation:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Topic:
     """A titled group of annotations, from one file in content/annotations/."""
 
@@ -115,7 +115,7 @@ class Topic:
     annotations: tuple[str, ...]  # annotation ids, in file order
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Site:
     """The whole resolved site, with every cross-reference worked out once."""
 

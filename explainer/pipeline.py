@@ -7,21 +7,24 @@ import dataclasses
 import itertools
 import time
 import traceback
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
 
-from .incremental import Rendered, render_all, render_changes
+from . import search
+from .incremental import Changes, Rendered, file_digest, render_all, render_changes
 from .load import Content, Theme, load_content, load_theme, reload_content
 from .model import Site
 from .problems import ContentError, Problem
-from .render import render_site
-from .resolve import resolve
+from .progress import Progress
+from .render import site_pages, stream_site
+from .resolve import Resolution, resolution, resolve
 from .write import OutputChangedError, check_output, update_site, write_site
 
 
@@ -32,6 +35,7 @@ class Built:
     site: Site
     files: int
     bytes: int
+    paths: tuple[str, ...] = ()  # every file written, in the order it was made
 
 
 def check(content: Path, shown: str | None = None, base_url: str | None = None) -> Site:
@@ -46,13 +50,47 @@ def build(
     *,
     shown: str | None = None,
     base_url: str | None = None,
+    progress: Progress | None = None,
 ) -> Built:
     """Build the site from `content` into `out`; nothing is written unless every step succeeds."""
+    if progress:
+        progress.begin("check", 0)
     check_output(out, _protected(content, templates))
     site = check(content, shown, base_url)
-    files = render_site(site, load_theme(templates))
-    written = write_site(out, files)
-    return Built(site, len(files), written)
+    paths: list[str] = []
+
+    def made() -> Iterator[tuple[str, bytes | Iterable[bytes]]]:
+        for path, data in built_files(site, load_theme(templates), progress):
+            paths.append(path)
+            yield path, data
+
+    written = write_site(out, made())
+    if progress:
+        progress.finish()
+    return Built(site, written.files, written.bytes, tuple(paths))
+
+
+def built_files(
+    site: Site, theme: Theme, progress: Progress | None = None
+) -> Iterator[tuple[str, bytes | Iterable[bytes]]]:
+    """Every file of the built site as it is made (not held): pages, data files and assets, then the search index.
+
+    Only the searched pages are kept, for the index (render.stream_site: each file's pieces must be
+    read before the next file is asked for).
+    """
+    searched = set(search.indexed_pages(site))
+    pages: dict[str, bytes] = {}
+    if progress:
+        progress.begin("pages", len(site_pages(site)))
+    for path, data in stream_site(site, theme):
+        if path in searched and isinstance(data, bytes):
+            pages[path] = data
+        if progress and path.endswith(".html"):
+            progress.advance()
+        yield path, data
+    if progress:
+        progress.begin("search", 0)
+    yield from search.index_files(site, pages).items()
 
 
 @dataclass(frozen=True)
@@ -62,6 +100,9 @@ class PreviewState:
     content: Content | None = None  # what was read last, so a change re-reads only its files
     theme: Theme | None = None  # the templates and assets read last
     rendered: Rendered | None = None  # the last good build: what the output folder holds
+    pages: Mapping[str, bytes] = dataclasses.field(default_factory=dict)  # its searched pages: the index's input
+    searched: search.SearchInput | None = None  # what the search index in the output folder was made from
+    resolution: Resolution | None = None  # the last resolve: the next one redoes only what changed since
 
 
 @dataclass(frozen=True)
@@ -89,6 +130,7 @@ def preview_build(
     base_url: str | None,
     origin: str | None,
     writing: AbstractContextManager[Any] | None = None,
+    search_now: bool = True,
 ) -> PreviewBuild:
     """Bring the preview's output up to date after `changed` files changed (all of them on the first build).
 
@@ -96,7 +138,8 @@ def preview_build(
     of them when a template changed) and writes only files whose bytes changed. On problems it
     writes nothing and keeps the last good build. `writing` is held while files are written (a
     server reading the folder then never sees half an update). Raises OutputRefusedError for a
-    folder that is not ours.
+    folder that is not ours. Then it brings the search index up to date (preview_index), unless
+    `search_now` is False: the caller then runs preview_index itself, e.g. once browsers reloaded.
     """
     writing = writing or contextlib.nullcontext()
     marks = [("", time.perf_counter())]
@@ -113,29 +156,35 @@ def preview_build(
     )
     theme_changed = state.theme is None or any(path.resolve().is_relative_to(templates.resolve()) for path in changed)
     theme = state.theme
+    resolved = state.resolution
     try:
         if theme is None or theme_changed:
             theme = load_theme(templates)
         lap("read")
-        site = served_site(resolve(loaded, base_url), origin)
+        resolved = resolution(loaded, base_url, resolved)
+        if resolved.site is None:
+            raise ContentError(resolved.problems)
+        site = served_site(resolved.site, origin)
         lap("resolve")
     except ContentError as error:
-        return PreviewBuild(dataclasses.replace(state, content=loaded, theme=theme), None, error.problems)
+        failed = dataclasses.replace(state, content=loaded, theme=theme, resolution=resolved)
+        return PreviewBuild(failed, None, error.problems)
     except (OSError, UnicodeDecodeError) as error:
         # No theme kept: the next build reads the templates again, until they can be read.
-        unread = PreviewState(loaded, None, state.rendered)
+        unread = dataclasses.replace(state, content=loaded, theme=None)
         return PreviewBuild(unread, None, (Problem(str(templates), 0, f"cannot read the templates: {error}"),))
-    kept = PreviewState(loaded, theme, state.rendered)
+    kept = dataclasses.replace(state, content=loaded, theme=theme, resolution=resolved)
     try:
         if state.rendered is not None:
-            rendered, changes = render_changes(state.rendered, site, theme)
+            rendered, changes = _keeping_index(state.rendered, *render_changes(state.rendered, site, theme))
             lap("render")
             try:
                 with writing:
                     update_site(out, changes.files, changes.removed, state.rendered.digests.keys())
                 lap("write")
-                return PreviewBuild(
-                    PreviewState(loaded, theme, rendered),
+                pages = {path: changes.files.get(path) or state.pages[path] for path in search.indexed_pages(site)}
+                built = PreviewBuild(
+                    dataclasses.replace(kept, rendered=rendered, pages=MappingProxyType(pages)),
                     site,
                     (),
                     changes.rendered,
@@ -143,6 +192,7 @@ def preview_build(
                     changes.removed,
                     seconds=_steps(marks),
                 )
+                return _then_index(built, out, writing) if search_now else built
             except OutputChangedError:
                 pass  # someone else wrote into the folder, or removed it: write the whole site
         check_output(out, _protected(content, templates))
@@ -153,8 +203,9 @@ def preview_build(
         lap("write")
     except jinja2.TemplateError as error:
         return PreviewBuild(kept, None, (template_problem(error, templates),))
-    return PreviewBuild(
-        PreviewState(loaded, theme, rendered),
+    pages = {path: files[path] for path in search.indexed_pages(site)}
+    built = PreviewBuild(
+        PreviewState(loaded, theme, rendered, MappingProxyType(pages), None, resolution=resolved),
         site,
         (),
         tuple(rendered.reads),
@@ -162,6 +213,72 @@ def preview_build(
         (),
         full=True,
         seconds=_steps(marks),
+    )
+    return _then_index(built, out, writing) if search_now else built
+
+
+def preview_index(
+    state: PreviewState, out: Path, *, writing: AbstractContextManager[Any] | None = None
+) -> PreviewBuild:
+    """Bring the search index in the preview's output up to date with the pages the last build wrote.
+
+    Pagefind runs only when a searched page changed (everything a page's searched sections hold,
+    its passages and their comments, the page shows too). Only index files whose bytes changed are
+    written, through update_site, with `writing` held. A Pagefind failure is reported as a problem.
+    """
+    rendered = state.rendered
+    if rendered is None:
+        return PreviewBuild(state, None, ())
+    started = time.perf_counter()
+    pages = tuple((path, state.pages[path]) for path in search.indexed_pages(rendered.site))
+    if state.searched is not None and state.searched.pages == pages:
+        return PreviewBuild(state, rendered.site, ())
+    source = search.search_input(rendered.site, state.pages)
+    try:
+        files = search.make_index(source)
+    except search.SearchError as error:
+        return PreviewBuild(state, None, error.problems)
+    changed = {path: data for path, data in files.items() if rendered.digests.get(path) != file_digest(data)}
+    removed = tuple(sorted(path for path in rendered.digests if search.is_index_file(path) and path not in files))
+    try:
+        with writing or contextlib.nullcontext():
+            update_site(out, changed, removed, rendered.digests.keys())
+    except OutputChangedError:
+        # Someone else wrote into the folder: the next build writes the whole site, then indexes it again.
+        return PreviewBuild(dataclasses.replace(state, searched=None), rendered.site, ())
+    digests = {path: digest for path, digest in rendered.digests.items() if path not in removed}
+    digests.update((path, file_digest(data)) for path, data in changed.items())
+    return PreviewBuild(
+        dataclasses.replace(state, rendered=dataclasses.replace(rendered, digests=digests), searched=source),
+        rendered.site,
+        (),
+        written=tuple(sorted(changed)),
+        removed=removed,
+        seconds=(("search", time.perf_counter() - started),),
+    )
+
+
+def _then_index(built: PreviewBuild, out: Path, writing: AbstractContextManager[Any]) -> PreviewBuild:
+    """A build followed by preview_index, as one: what both wrote, and the index's problems if it failed."""
+    indexed = preview_index(built.state, out, writing=writing)
+    return dataclasses.replace(
+        built,
+        state=indexed.state,
+        site=indexed.site and built.site,
+        problems=indexed.problems,
+        written=tuple(sorted({*built.written, *indexed.written})),
+        removed=built.removed + indexed.removed,
+        seconds=built.seconds + indexed.seconds,
+    )
+
+
+def _keeping_index(previous: Rendered, rendered: Rendered, changes: Changes) -> tuple[Rendered, Changes]:
+    """Keep the search index's files, which rendering does not make (preview_index replaces them)."""
+    index = {path: digest for path, digest in previous.digests.items() if search.is_index_file(path)}
+    removed = tuple(path for path in changes.removed if path not in index)
+    return (
+        dataclasses.replace(rendered, digests={**rendered.digests, **index}),
+        dataclasses.replace(changes, removed=removed),
     )
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import itertools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import operator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
-from . import export, schemas
+from . import export, parallel, schemas
 from .fragments import remembering_links
 from .load import Theme
 from .markup import MarkdownRenderer
-from .model import Annotation, Article, Mention, Note, Passage, Site, Topic
+from .model import Annotation, Article, Mention, Note, Paragraph, Passage, Site, Topic
 
 RELATION_LABELS = {
     "same-event": ("same event", "="),
@@ -25,6 +29,9 @@ RELATION_LABELS = {
     "context": ("context", "i"),
     "correction": ("correction", "!"),
 }
+# Up to this many sources, the home page shows every source by every topic and the chooser every two
+# sources; beyond it those tables would grow with the square of the content, so they list what there is.
+FULL_TABLES_LIMIT = 12
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")  # fmt: skip
 
@@ -102,10 +109,40 @@ class Page:
 
 @dataclass(frozen=True)
 class Renderers:
-    """What rendering pages needs besides the site: the Jinja environment and Markdown by page depth."""
+    """What rendering pages needs besides the site: the Jinja environment, Markdown by page depth, shared parts."""
 
     env: jinja2.Environment
-    markdown: Callable[[str], MarkdownRenderer]  # root ('', '../', or base_url) -> renderer
+    markdown: Callable[[str], Callable[[str], Markup]]  # root ('', '../', or base_url) -> renderer
+    shared: Memo = field(default_factory=lambda: Memo(SHARED_LIMITS))  # parts several pages show
+
+
+# How many parts of each kind a render keeps for reuse: a paragraph set is an article's whole text.
+SHARED_LIMITS = {"bare": 1024, "linked": 16384, "heading": 16384, "byline": 4096, "notes": 16384, "relation": 64}
+
+
+class Memo:
+    """Parts of pages that several pages show, made once and reused; the oldest are dropped beyond a limit per kind.
+
+    A page using a part reads what the part is made from through its own site (so an incremental
+    render records those reads) and gets the part only if it was made from those very objects.
+    """
+
+    def __init__(self, limits: Mapping[str, int]) -> None:
+        self._limits = limits
+        self._kept: dict[str, dict[Any, tuple[tuple[Any, ...], Any]]] = {kind: {} for kind in limits}
+
+    def made(self, kind: str, key: Any, sources: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """The part of this kind and key made from `sources` (compared by identity), made now if need be."""
+        kept = self._kept[kind]
+        found = kept.get(key)
+        if found is not None and len(found[0]) == len(sources) and all(map(operator.is_, found[0], sources)):
+            return found[1]
+        part = make()
+        kept.pop(key, None)
+        kept[key] = (sources, part)
+        if len(kept) > self._limits[kind]:
+            del kept[next(iter(kept))]  # pages are rendered in an order that uses a part soon after it is made
+        return part
 
 
 def site_pages(site: Site) -> list[Page]:
@@ -116,6 +153,7 @@ def site_pages(site: Site) -> list[Page]:
         Page("notes.html", "notes.html", "notes"),
         Page("compare/index.html", "compare-index.html", "compare-index"),
         Page("404.html", "404.html", "404"),
+        Page("search.html", "search.html", "search"),
     ]
     pages += [Page(article_path(slug), "article.html", "article", (slug,)) for slug in site.articles]
     pages += [Page(note_path(slug), "note.html", "note", (slug,)) for slug in site.notes]
@@ -145,12 +183,54 @@ def render_page(site: Site, page: Page, renderers: Renderers, seen: Callable[[st
     root = (site.config.base_url or None) if page.kind == "404" else None
     relative = "../" * page.path.count("/")
     context = PageContext(path=page.path, root=relative if root is None else root)
-    values = _page_values(site, page)
+    values = _page_values(site, page, renderers.shared)
     values.setdefault("description", site.config.description)
     md: Callable[[str], Markup] = renderers.markdown(context.root)
     if seen is not None:
         md = _telling(md, seen)
-    return renderers.env.get_template(page.template).render(site=site, page=context, md=md, **values)
+    parts = Parts(site, renderers.env, renderers.shared)
+    return renderers.env.get_template(page.template).render(site=site, page=context, md=md, parts=parts, **values)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The _macros.html parts that many pages show alike, each made once per render and reused.
+
+    Each reads what its part is made from through the page's own site, so an incremental render
+    records it, and reuses a part only when made from those very objects.
+    """
+
+    site: Site
+    env: jinja2.Environment
+    shared: Memo
+
+    def relation(self, name: str) -> Markup:
+        """A relation's badge."""
+        return self.shared.made("relation", name, (), lambda: self._macros().relation(name))
+
+    def annotation_heading(self, annotation: Annotation, root: str) -> Markup:
+        """An annotation's heading on its sources' pages: its relation, and a link to it on its topic's page."""
+        topic = self.site.topics[annotation.topic]
+        return self.shared.made(
+            "heading",
+            (annotation.id, root),
+            (annotation, topic),
+            lambda: self._macros().annotation_heading(annotation, topic, root),
+        )
+
+    def byline(self, article: Article) -> Markup:
+        """A source's outlet and date."""
+        return self.shared.made("byline", article.slug, (article,), lambda: self._macros().byline(article))
+
+    def note_list(self, slugs: Sequence[str], root: str) -> Markup:
+        """A list of notes, each linked, with its summary."""
+        notes = tuple(self.site.notes[slug] for slug in slugs)
+        return self.shared.made(
+            "notes", (tuple(slugs), root), notes, lambda: self._macros().note_list(self.site, slugs, root)
+        )
+
+    def _macros(self) -> Any:
+        return self.env.get_template("_macros.html").module
 
 
 def _telling(md: Callable[[str], Markup], seen: Callable[[str], None]) -> Callable[[str], Markup]:
@@ -161,10 +241,18 @@ def _telling(md: Callable[[str], Markup], seen: Callable[[str], None]) -> Callab
     return render
 
 
-def _page_values(site: Site, page: Page) -> dict[str, Any]:
+def _page_values(site: Site, page: Page, shared: Memo) -> dict[str, Any]:
     """What a page's template gets besides the site, the page and Markdown."""
     if page.kind == "index":
-        return {"matrix": _matrix(site), "timeline": _timeline(site), "notes_by_kind": _notes_by_kind(site)}
+        full = len(site.articles) <= FULL_TABLES_LIMIT
+        return {
+            "matrix": _matrix(site) if full else None,
+            "summary": None if full else _topic_summary(site),
+            "timeline": _timeline(site),
+            "notes_by_kind": _notes_by_kind(site),
+        }
+    if page.kind == "compare-index":
+        return {"counterparts": None if len(site.articles) <= FULL_TABLES_LIMIT else _counterparts(site)}
     if page.kind == "notes":
         return {"notes_by_kind": _notes_by_kind(site)}
     if page.kind == "article":
@@ -172,7 +260,14 @@ def _page_values(site: Site, page: Page) -> dict[str, Any]:
         return {
             "article": article,
             "text": render_text(site, article),
-            "annotations": _annotations_of(site, article.slug),
+            "annotations": [
+                (
+                    annotation,
+                    [p for p in annotation.passages if p.article == article.slug],
+                    [p for p in annotation.passages if p.article != article.slug],
+                )
+                for annotation in _annotations_of(site, article.slug)
+            ],
             "description": " · ".join(filter(None, (article.outlet, format_date(article.published), article.title))),
         }
     if page.kind == "note":
@@ -191,33 +286,141 @@ def _page_values(site: Site, page: Page) -> dict[str, Any]:
         ids = site.pairs[(first, second)]
         texts = [
             render_text(
-                site, site.articles[slug], only=set(ids), href=_counterpart_link(site, other), paragraph_ids=f"{slug}-"
+                site,
+                site.articles[slug],
+                only=set(ids),
+                href=_counterpart_link(site, other),
+                paragraph_ids=f"{slug}-",
+                shared=shared,
             )
             for slug, other in ((first, second), (second, first))
         ]
         return {
             "pair": (site.articles[first], site.articles[second]),
             "texts": texts,
-            "shared": [site.annotations[i] for i in ids],
+            "shared": [
+                (annotation, [(p, site.articles[p.article]) for p in annotation.passages if p.article in page.key])
+                for annotation in (site.annotations[i] for i in ids)
+            ],
         }
     return {}
 
 
 def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
     """Every page, data file and asset of the site, by path relative to the output folder."""
+    made = {path: data if isinstance(data, bytes) else b"".join(data) for path, data in stream_site(site, theme)}
+    # In the order of a build by one process: pages in site order, then the site-wide files and the assets.
+    ordered = {page.path: made.pop(page.path) for page in site_pages(site)}
+    return {**ordered, **made}
+
+
+PARALLEL_PAGES = 100  # from this many pages, rendering in several processes saves more than starting them costs
+MEMORY_BUDGET = 1 << 30  # bytes a build keeps within, all its processes together (a large site renders in fewer)
+FORKED_GROWTH = 1.25  # a forked process soon holds a copy of most of what it reads, and grows as it renders
+CHUNK_PAGES = 16  # pages a process renders per turn: few enough that the processes finish together
+
+
+def stream_site(
+    site: Site, theme: Theme, processes: int | None = None
+) -> Iterator[tuple[str, bytes | Iterable[bytes]]]:
+    """Every file of render_site, handed on as it is made, not held: a large site's files need not fit in memory.
+
+    The pages and data files are made in `processes` processes at once: this one and forked copies
+    of it, which start with the resolved site without copying or pickling it. By default that is one
+    per CPU this process may use from PARALLEL_PAGES pages on, as many as MEMORY_BUDGET allows
+    (each forked process comes to hold a copy of much of the site). Files come in no fixed order;
+    each file's bytes are the same however many processes make them. A file in pieces (the data
+    files) must be read to its end before the next file is asked for.
+    """
     renderers = make_renderers(site, theme)
-    output = {page.path: render_page(site, page, renderers).encode("utf-8") for page in site_pages(site)}
-    output.update(site_files(site, output))
-    output.update(theme.assets)
-    return output
+    pages = site_pages(site)
+    if processes is None:
+        processes = _processes(len(pages))
+    for name in theme.templates:
+        renderers.env.get_template(name)  # compiled once, before any fork, for every process
+
+    def render(chunk: Sequence[Page]) -> Callable[[], Iterator[tuple[str, bytes]]]:
+        return lambda: ((page.path, render_page(site, page, renderers).encode("utf-8")) for page in chunk)
+
+    ordered = _render_order(site, pages)
+    chunks = [render(ordered[at : at + CHUNK_PAGES]) for at in range(0, len(ordered), CHUNK_PAGES)]
+    if processes > 1:
+        # Comments and topic summaries show on many pages: converted once here, not once in each process.
+        known = _converted(site, renderers, processes)
+        renderers = dataclasses.replace(renderers, markdown=_knowing(renderers.markdown, "../", known))
+    # The data files take longest: the first forked process makes them while the others start on the pages.
+    yield from parallel.run(chunks, processes, pinned=[lambda: export.data_files(site)])
+    yield from _page_list_files(site, [page.path for page in pages]).items()
+    yield from theme.assets.items()
 
 
 def site_files(site: Site, pages: Iterable[str]) -> dict[str, bytes]:
     """The files made from the whole site at once: sitemap (given every page's path), data files and schemas."""
+    return {**export.render_data(site), **_page_list_files(site, pages)}
+
+
+def _processes(pages: int) -> int:
+    """How many processes render `pages` pages: one per CPU from PARALLEL_PAGES pages on, as many as fit in memory."""
+    if pages < PARALLEL_PAGES:
+        return 1
+    resident = parallel.resident_bytes()
+    fit = int(MEMORY_BUDGET // (resident * FORKED_GROWTH)) if resident else parallel.processes_available()
+    return max(1, min(parallel.processes_available(), fit))
+
+
+def _converted(site: Site, renderers: Renderers, processes: int) -> dict[str, Markup]:
+    """The annotation comments and topic summaries as pages in folders show them, converted in `processes` processes."""
+    texts = sorted({a.comment for a in site.annotations.values()} | {t.summary for t in site.topics.values()} - {""})
+    convert = renderers.markdown("../")
+
+    def task(chunk: Sequence[int]) -> Callable[[], Iterator[tuple[str, bytes]]]:
+        return lambda: ((str(number), convert(texts[number]).encode("utf-8")) for number in chunk)
+
+    numbers = range(len(texts))
+    tasks = [task(numbers[at : at + MARKDOWN_CHUNK]) for at in range(0, len(texts), MARKDOWN_CHUNK)]
+    made = parallel.run(tasks, processes)
+    return {texts[int(number)]: Markup(html.decode("utf-8")) for number, html in made if isinstance(html, bytes)}
+
+
+MARKDOWN_CHUNK = 64  # texts a process converts per turn
+
+
+def _knowing(
+    markdown: Callable[[str], Callable[[str], Markup]], root: str, known: Mapping[str, Markup]
+) -> Callable[[str], Callable[[str], Markup]]:
+    """`markdown`, whose renderer for pages at `root` gives the `known` conversions without converting again."""
+
+    def renderer(at: str) -> Callable[[str], Markup]:
+        convert = markdown(at)
+        if at != root:
+            return convert
+
+        def known_or_converted(text: str) -> Markup:
+            found = known.get(text)
+            return convert(text) if found is None else found
+
+        return known_or_converted
+
+    return renderer
+
+
+def _render_order(site: Site, pages: Sequence[Page]) -> list[Page]:
+    """The pages in an order that reuses shared parts while they are kept: side-by-side pages by their sources.
+
+    Sources near each other in the site's order (by date) are mostly of one story and share
+    annotations; in the order of their slugs, they are not.
+    """
+    position = {slug: number for number, slug in enumerate(site.articles)}
+    others = [page for page in pages if page.kind != "compare"]
+    compared = [page for page in pages if page.kind == "compare"]
+    return others + sorted(compared, key=lambda page: sorted(position[slug] for slug in page.key))
+
+
+def _page_list_files(site: Site, pages: Iterable[str]) -> dict[str, bytes]:
+    """The site-wide files besides the data files: the sitemap (given every page's path) and the schemas."""
     files = {}
     if site.config.base_url:
         files["sitemap.xml"] = sitemap(site.config.base_url, [p for p in pages if p != "404.html"]).encode("utf-8")
-    files.update(export.render_data(site))
     files.update(schemas.published())  # editors' tools can point at the published copies
     return files
 
@@ -239,27 +442,106 @@ def render_text(
     href: Callable[[Passage], str] | None = None,
     root: str = "../",
     paragraph_ids: str = "para-",
+    shared: Memo | None = None,
 ) -> Markup:
     """The article's text as HTML, with every passage marked; its text content is Article.text.
 
     Overlapping passages are split into runs, each run marked with every passage covering it.
     `only` limits the marks to the passages of those annotation ids; `href` says where a passage
     links to (by default its annotation on the same page). The first mention of a note in each
-    paragraph, outside the marked passages, links to the note.
+    paragraph, outside the marked passages, links to the note. With `shared` (a render's parts),
+    paragraphs holding none of the marked passages are made once for every page that shows them.
     """
-    passages = [site.passages[i] for i in site.passages_by_article[article.slug]]
-    if only is not None:
-        passages = [p for p in passages if p.annotation in only]
+    if only is None:
+        passages = [site.passages[i] for i in site.passages_by_article[article.slug]]
+    else:
+        # Straight from the annotations: a page showing a few of an article's passages depends on those alone.
+        passages = [p for i in only for p in site.annotations[i].passages if p.article == article.slug]
     link = href or (lambda passage: f"#ann-{passage.annotation}")
-    mentions = _linked_mentions(site.mentions.get(article.slug, ()), passages)
-    blocks: list[str] = []
-    for paragraph in article.paragraphs:
-        inside = [p for p in passages if p.start < paragraph.end and p.end > paragraph.start]
-        named = [m for m in mentions if m.paragraph == paragraph.number]
-        tag = "h2" if paragraph.heading else "p"
-        runs = "".join(_runs(article.text, paragraph.start, paragraph.end, inside, named, site, link, root))
-        blocks.append(f'<{tag} id="{paragraph_ids}{paragraph.number}">{runs}</{tag}>')
+    mentions = site.mentions.get(article.slug, ())
+    inside = _by_paragraph(article, passages)
+    if shared is None:
+        named = _by_paragraph_number(mentions)
+        blocks = []
+        for paragraph in article.paragraphs:
+            marked, names = inside.get(paragraph.number, ()), named.get(paragraph.number, ())
+            blocks.append(_paragraph(site, article, paragraph, marked, names, link, root, paragraph_ids))
+    else:
+        blocks = list(_bare_paragraphs(site, article, mentions, root, paragraph_ids, shared))
+        for number, marked in inside.items():
+            named = [m for m in mentions if m.paragraph == number]
+            paragraph = article.paragraphs[number - 1]
+            blocks[number - 1] = _paragraph(site, article, paragraph, marked, named, link, root, paragraph_ids)
     return Markup("\n\n".join(blocks))
+
+
+def _paragraph(
+    site: Site,
+    article: Article,
+    paragraph: Paragraph,
+    passages: Sequence[Passage],
+    mentions: Sequence[Mention],
+    link: Callable[[Passage], str],
+    root: str,
+    paragraph_ids: str,
+) -> str:
+    """One paragraph's element: its runs, marked with the passages over them, and its linked mentions."""
+    tag = "h2" if paragraph.heading else "p"
+    linked = _linked_mentions(mentions, passages)
+    runs = "".join(_runs(article.text, paragraph.start, paragraph.end, passages, linked, site, link, root))
+    return f'<{tag} id="{paragraph_ids}{paragraph.number}">{runs}</{tag}>'
+
+
+def _bare_paragraphs(
+    site: Site,
+    article: Article,
+    mentions: Sequence[Mention],
+    root: str,
+    paragraph_ids: str,
+    shared: Memo,
+) -> list[str]:
+    """Each paragraph of an article with no passage marked (its mentions linked), made once per render."""
+    named: dict[int, list[Mention]] = defaultdict(list, _by_paragraph_number(mentions))
+
+    def linked() -> tuple[str, ...]:
+        return tuple(m.note for paragraph in article.paragraphs for m in _linked_mentions(named[paragraph.number], ()))
+
+    # The notes whose titles the links show are read on every use, as when the paragraphs are made.
+    notes = tuple(site.notes[slug] for slug in shared.made("linked", article.slug, (article, mentions), linked))
+
+    def make() -> list[str]:
+        return [
+            _paragraph(site, article, paragraph, (), named[paragraph.number], _no_link, root, paragraph_ids)
+            for paragraph in article.paragraphs
+        ]
+
+    return shared.made("bare", (article.slug, root, paragraph_ids), (article, mentions, *notes), make)
+
+
+def _no_link(passage: Passage) -> str:
+    raise AssertionError(f"no passage is marked in a bare paragraph ({passage.id})")
+
+
+def _by_paragraph(article: Article, passages: Sequence[Passage]) -> dict[int, list[Passage]]:
+    """The passages overlapping each paragraph (by number), in the order given."""
+    starts = [paragraph.start for paragraph in article.paragraphs]
+    found: dict[int, list[Passage]] = {}
+    for passage in passages:
+        index = max(0, bisect.bisect_right(starts, passage.start) - 1)
+        while index < len(starts) and article.paragraphs[index].start < passage.end:
+            paragraph = article.paragraphs[index]
+            if paragraph.end > passage.start:
+                found.setdefault(paragraph.number, []).append(passage)
+            index += 1
+    return found
+
+
+def _by_paragraph_number(mentions: Iterable[Mention]) -> dict[int, list[Mention]]:
+    """Mentions grouped by the number of their paragraph, in the order given."""
+    found: dict[int, list[Mention]] = {}
+    for mention in mentions:
+        found.setdefault(mention.paragraph, []).append(mention)
+    return found
 
 
 def _linked_mentions(mentions: Iterable[Mention], passages: Sequence[Passage]) -> list[Mention]:
@@ -273,6 +555,21 @@ def _linked_mentions(mentions: Iterable[Mention], passages: Sequence[Passage]) -
     return sorted(chosen.values(), key=lambda m: m.start)
 
 
+def escape_html(text: str) -> str:
+    """What `markupsafe.escape(text)` gives, as a plain string (no Markup object made for each piece of text)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "'" in text:
+        text = text.replace("'", "&#39;")
+    if '"' in text:
+        text = text.replace('"', "&#34;")
+    return text
+
+
 def _runs(
     text: str,
     start: int,
@@ -283,18 +580,22 @@ def _runs(
     link: Callable[[Passage], str],
     root: str,
 ) -> Iterable[str]:
+    if not passages and not mentions:
+        yield escape_html(text[start:end])
+        return
     edges = {start, end, *(m.start for m in mentions), *(m.end for m in mentions)}
     edges.update(max(start, p.start) for p in passages)
     edges.update(min(end, p.end) for p in passages)
     named = {m.start: m for m in mentions}
     for left, right in itertools.pairwise(sorted(edges)):
-        piece = escape(text[left:right])
+        piece = escape_html(text[left:right])
         covering = [p for p in passages if p.start <= left and p.end >= right]
         if not covering:
             mention = named.get(left)
             if mention is not None:
                 note = site.notes[mention.note]
-                yield f'<a class="mention" href="{root}{note_path(note.slug)}" title="{escape(note.title)}">{piece}</a>'
+                title = escape_html(note.title)
+                yield f'<a class="mention" href="{root}{note_path(note.slug)}" title="{title}">{piece}</a>'
             else:
                 yield piece
             continue
@@ -308,7 +609,7 @@ def _runs(
         label = " and ".join(RELATION_LABELS[relation][0] for relation in relations)
         yield (
             f'<mark class="passage {classes}"{first_id} data-annotations="{ids}">{extra}'
-            f'<a href="{escape(link(covering[0]))}" aria-label="{piece} ({label})">{piece}</a></mark>'
+            f'<a href="{escape_html(link(covering[0]))}" aria-label="{piece} ({label})">{piece}</a></mark>'
         )
 
 
@@ -331,6 +632,48 @@ def _matrix(site: Site) -> list[tuple[Topic, list[MatrixCell]]]:
             cells.append(MatrixCell(own[0] if own else None, len(own)))
         rows.append((topic, cells))
     return rows
+
+
+@dataclass(frozen=True)
+class TopicSummary:
+    """One topic on a large site's home page: how many sources speak on it, and its annotations by relation."""
+
+    relations: tuple[str, ...]  # the relations any annotation of the site has, in RELATION_LABELS order
+    rows: tuple[tuple[Topic, int, tuple[int, ...]], ...]  # topic, sources, annotations per relation
+
+
+def _topic_summary(site: Site) -> TopicSummary:
+    """For each topic: the number of sources it draws on, and how many of its annotations have each relation."""
+    counted = []
+    for topic in site.topics.values():
+        annotations = [site.annotations[i] for i in topic.annotations]
+        sources = {p.article for annotation in annotations for p in annotation.passages}
+        by_relation: dict[str, int] = {}
+        for annotation in annotations:
+            by_relation[annotation.relation] = by_relation.get(annotation.relation, 0) + 1
+        counted.append((topic, len(sources), by_relation))
+    used = {relation for _, _, by_relation in counted for relation in by_relation}
+    relations = tuple(relation for relation in RELATION_LABELS if relation in used)
+    return TopicSummary(
+        relations,
+        tuple((topic, sources, tuple(n.get(r, 0) for r in relations)) for topic, sources, n in counted),
+    )
+
+
+def _counterparts(site: Site) -> list[tuple[Article, list[tuple[Article, int]]]]:
+    """Every source in site order, with the sources it shares annotations with (site order) and how many."""
+    shared: dict[str, dict[str, int]] = {slug: {} for slug in site.articles}
+    for (first, second), ids in site.pairs.items():
+        shared[first][second] = len(ids)
+        shared[second][first] = len(ids)
+    order = {slug: n for n, slug in enumerate(site.articles)}
+    return [
+        (
+            article,
+            [(site.articles[other], shared[slug][other]) for other in sorted(shared[slug], key=order.__getitem__)],
+        )
+        for slug, article in site.articles.items()
+    ]
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,16 @@ def serve(
         started = time.perf_counter()
         try:
             result = pipeline.preview_build(
-                state, content, out, templates, changed, shown=shown, base_url=base_url, origin=origin, writing=writing
+                state,
+                content,
+                out,
+                templates,
+                changed,
+                shown=shown,
+                base_url=base_url,
+                origin=origin,
+                writing=writing,
+                search_now=False,  # index() does it, once the browsers have been told to reload
             )
         except OutputRefusedError as refused:
             result = pipeline.PreviewBuild(state, None, (Problem(str(out), 0, str(refused)),))
@@ -145,6 +154,28 @@ def serve(
             assert result.site is not None
             base_path = urlsplit(result.site.config.base_url).path or "/"
         content_problems = result.problems
+        return bool(result.written or result.removed)
+
+    def index() -> bool:
+        """Bring the search index up to date with the last build; return whether any file was written or removed."""
+        nonlocal state
+        started = time.perf_counter()
+        try:
+            result = pipeline.preview_index(state, out, writing=writing)
+        except Exception:  # a bug must not stop the preview: say so, and keep serving
+            traceback.print_exc(file=stderr)
+            return False
+        state = result.state
+        if result.problems:
+            print("\n".join(report_lines(result.problems)), file=stderr)
+            print("The search index could not be updated; searches use the last one.", file=stderr, flush=True)
+        elif result.written or result.removed:
+            print(
+                f"Updated the search index in {time.perf_counter() - started:.2f} s: "
+                f"{len(result.written)} files written, {len(result.removed)} removed.",
+                file=stdout,
+                flush=True,
+            )
         return bool(result.written or result.removed)
 
     def now(build_number: int) -> Served:
@@ -172,9 +203,13 @@ def serve(
         if wrote or now(builds) != before:
             builds += 1
             loop.add_callback(live.publish, now(builds))
+        # After the reload, not before it: indexing takes longer than the rest of a small change's build.
+        if wrote and index():
+            loop.add_callback(live.show, now(builds))
 
     baseline = take(roots, exclude=[out])
     build(set())
+    index()
     served = now(builds)
     live = _Live(served)
     settings: dict[str, Any] = {"live": live, "out": out.resolve(), "writing": writing, "port": port}
@@ -233,6 +268,10 @@ class _Live:
     def __init__(self, served: Served) -> None:
         self.served = served
         self.sockets: set[_ReloadSocket] = set()
+
+    def show(self, served: Served) -> None:
+        """Serve files that changed without changing the pages (the search index): no browser reloads."""
+        self.served = served
 
     def publish(self, served: Served) -> None:
         """Show a new build (or its problems) and reload every connected browser."""

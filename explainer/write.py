@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 MARKER = ".explainer-build"
@@ -58,8 +59,20 @@ def check_output(out: Path, protected: Mapping[str, Path]) -> None:
             )
 
 
-def write_site(out: Path, files: Mapping[str, bytes]) -> int:
-    """Write `files` as the new content of `out`, replacing an earlier build; return bytes written."""
+@dataclass(frozen=True)
+class Written:
+    """What write_site wrote."""
+
+    files: int
+    bytes: int
+
+
+def write_site(out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes | Iterable[bytes]]]) -> Written:
+    """Write `files` as the new content of `out`, replacing an earlier build.
+
+    `files` is a mapping of path to bytes, or pairs of path and bytes (whole, or in pieces) as
+    they are made: a large site is written as it is rendered, never held whole in memory.
+    """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.new-{os.getpid()}"
@@ -69,15 +82,28 @@ def write_site(out: Path, files: Mapping[str, bytes]) -> int:
         shutil.rmtree(staging)
     staging.mkdir()
     total = 0
+    paths: set[str] = set()
     try:
-        # The marker goes first, so a half-written staging folder is recognisably ours.
-        marker = MARKER_HEADER + "".join(f"{path}\n" for path in sorted(files))
-        (staging / MARKER).write_text(marker, encoding="utf-8")
-        for path, content in sorted(files.items()):
+        # The marker goes first, so a half-written staging folder is recognisably ours; it lists the files at the end.
+        (staging / MARKER).write_text(MARKER_HEADER, encoding="utf-8")
+        folders = {staging}
+        for path, content in files.items() if isinstance(files, Mapping) else files:
+            if path in paths or path == MARKER:
+                raise ValueError(f"cannot write {path} twice, nor over the marker")
+            paths.add(path)
             destination = staging / path
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(content)
-            total += len(content)
+            if destination.parent not in folders:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(destination.parent)
+            if isinstance(content, bytes):
+                destination.write_bytes(content)
+                total += len(content)
+                continue
+            with destination.open("wb") as file:
+                for piece in content:
+                    file.write(piece)
+                    total += len(piece)
+        (staging / MARKER).write_bytes(_marker(paths))
         if out.exists():
             out.rename(previous)
         staging.rename(out)
@@ -89,7 +115,7 @@ def write_site(out: Path, files: Mapping[str, bytes]) -> int:
         raise
     if previous.exists():
         shutil.rmtree(previous)
-    return total
+    return Written(len(paths), total)
 
 
 def update_site(out: Path, files: Mapping[str, bytes], removed: Collection[str], previous: Collection[str]) -> int:

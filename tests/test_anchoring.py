@@ -88,6 +88,13 @@ def test_other_white_space_counts_too() -> None:
     assert normalise("a\u00a0\u2009b\u3000c").text == "a b c"
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab \t\n\u00a0\u2003\x85\u2019\u201c\u2014-\u0301\u00e9."))))
+def test_normal_form_is_the_matching_form_of_the_stripped_text(text: str) -> None:
+    """normal_form skips normalise's positions (and its work on ASCII text) but gives the same text."""
+    assert normal_form(text) == normalise(text.strip()).text
+
+
 def test_normal_form_strips_outer_white_space() -> None:
     assert normal_form("  “over\n 60”  sorties\t") == '"over 60" sorties'
     assert normal_form("   ") == ""

@@ -65,6 +65,22 @@ def test_check_reports_every_problem_sorted_then_a_summary(make_content) -> None
     ]
 
 
+def test_a_build_ends_with_its_files_by_kind_and_prints_no_progress_when_quick(make_content, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run("--content", str(make_content()), "--out", str(out))
+    assert code == 0 and stderr == ""
+    written = [str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != ".explainer-build"]
+    pages = {kind: sum(1 for p in written if p.startswith(kind + "/")) for kind in ("articles", "notes", "topics")}
+    match = re.fullmatch(r"Built (.+) in [0-9.]+ s: (\d+) files \((.+)\); no problems in (.+)\.\n", stdout)
+    assert match and match[1] == str(out) and int(match[2]) == len(written)
+    counted = [item.split(" ", 1) for item in match[3].split(", ")]
+    kinds = {kind if count != "1" else kind + "s": count for count, kind in counted}  # "1 topic page"
+    assert kinds["article pages"] == str(pages["articles"]) and kinds["note pages"] == str(pages["notes"])
+    assert kinds["topic pages"] == str(pages["topics"]) and "search index files" in kinds
+    assert sum(int(count) for count in kinds.values()) == len(written)
+    assert match[4].startswith("2 articles, ")
+
+
 def test_build_writes_every_page_kind(make_content, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, stdout, _ = run("--content", str(make_content()), "--out", str(out))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -14,7 +15,16 @@ from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from explainer.export import CSV_COLUMNS, annotation_collection, annotations_csv, model_json, neutralise
+from explainer import export
+from explainer.export import (
+    CSV_COLUMNS,
+    MODEL_FORMAT,
+    annotation_collection,
+    annotations_csv,
+    model_json,
+    neutralise,
+    render_data,
+)
 from explainer.fragments import original_link
 from explainer.pipeline import build, check
 
@@ -244,3 +254,63 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(make_content)
 def test_neutralise_prefixes_a_quote_mark_only_where_needed_and_reversibly(value: str, cell: str) -> None:
     assert neutralise(value) == cell
     assert _value(cell) == value
+
+
+# --- Making the data files fast and in pieces -------------------------------------------------------
+
+AWKWARD_VALUES: list[Any] = [
+    {},
+    [],
+    "",
+    0,
+    -7,
+    2**70,
+    1.5,
+    True,
+    None,
+    {"empty": {}, "list": [], "tuple": (), "nested": [[[]], {"a": {"b": [1, "x"]}}]},
+    ["\u201cquoted\u201d", 'say "hi"\\', "tab\there", "line\nbreak", "\x00\x1f\x7f", "\u2028\u2029", "😀 é ü"],
+    {"\u00e9t\u00e9": [None, False, True], 'k"ey': {"\n": ""}},
+]
+
+
+@pytest.mark.parametrize("value", AWKWARD_VALUES)
+def test_data_files_are_encoded_byte_for_byte_as_json_dumps_would(value: Any) -> None:
+    expected = (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    assert export._dump(value) == expected
+
+
+def test_the_data_files_of_the_real_explainer_are_what_json_dumps_and_asdict_give() -> None:
+    site = check(ROOT / "content")
+    files = render_data(site)
+    plain = {
+        "format": MODEL_FORMAT,
+        "site": dataclasses.asdict(site.config),
+        "articles": [dataclasses.asdict(a) for a in site.articles.values()],
+        "notes": [dataclasses.asdict(n) for n in site.notes.values()],
+        "topics": [dataclasses.asdict(t) for t in site.topics.values()],
+        "annotations": [dataclasses.asdict(a) for a in site.annotations.values()],
+        "passages_by_article": dict(site.passages_by_article),
+        "linked_passages": dict(site.linked_passages),
+        "note_citations": dict(site.note_citations),
+        "note_backlinks": dict(site.note_backlinks),
+        "pairs": [{"articles": list(pair), "annotations": list(ids)} for pair, ids in site.pairs.items()],
+        "mentions": {slug: [dataclasses.asdict(m) for m in found] for slug, found in site.mentions.items()},
+    }
+    assert files["data/explainer.json"] == (json.dumps(plain, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    jsonld = json.dumps(annotation_collection(site), ensure_ascii=False, indent=1) + "\n"
+    assert files["data/annotations.jsonld"] == jsonld.encode("utf-8")
+    assert json.loads(json.dumps(model_json(site))) == json.loads(files["data/explainer.json"])
+
+
+def test_data_files_come_in_pieces_that_join_to_the_whole_files(make_content, monkeypatch) -> None:
+    site = check(make_content())
+    whole = render_data(site)
+    monkeypatch.setattr(export, "PIECE", 3)  # strings gathered before a piece is handed on
+    monkeypatch.setattr(export, "CSV_ROWS", 1)
+    pieces = {path: list(made) for path, made in export.data_files(site)}
+    assert set(pieces) == set(whole)
+    for path, made in pieces.items():
+        assert len(made) > 3, path
+        assert all(isinstance(piece, bytes) for piece in made)
+        assert b"".join(made) == whole[path]

@@ -23,7 +23,7 @@ from benchmarks.generate import generate
 from explainer import pipeline
 from explainer.load import load_content, load_theme, reload_content
 from explainer.problems import ContentError
-from explainer.render import render_site
+from explainer.search import is_index_file
 from explainer.write import write_site
 
 from .conftest import TEMPLATES, ContentMaker, write_tree
@@ -48,7 +48,9 @@ def test_an_annotation_edit_renders_only_the_pages_that_show_it(make_content: Co
     untouched = {"articles/beta.html", "compare/alpha--beta.html", "notes/andrei-kartapolov.html", "sources.html"}
     assert not rendered & untouched
     assert not rendered & {"notes.html", "compare/index.html", "404.html"}
-    assert set(result.written) <= rendered | {"data/explainer.json", "data/annotations.jsonld", "data/annotations.csv"}
+    data = {"data/explainer.json", "data/annotations.jsonld", "data/annotations.csv"}
+    assert {path for path in result.written if not is_index_file(path)} <= rendered | data
+    assert any(is_index_file(path) for path in result.written), "the search index was not brought up to date"
     pipeline.build(content, tmp_path / "full", TEMPLATES)
     assert _tree(out) == _tree(tmp_path / "full")
 
@@ -101,9 +103,9 @@ def _run_edits(tmp_path: Path, seed: int, steps: int) -> None:
             if built.problems:  # only a template can be wrong now
                 assert all(problem.path.startswith(str(templates)) for problem in built.problems), built.problems
             else:
-                # What `build` writes (its own steps, to check the content once per step).
+                # What `build` writes, search index included (its own steps, to check the content once per step).
                 full = tmp_path / "full"
-                write_site(full, render_site(site, load_theme(templates)))
+                write_site(full, pipeline.built_files(site, load_theme(templates)))
                 good = _tree(full)
                 shutil.rmtree(full)
         assert _tree(out) == good, f"{what}: the output differs from a full build of the same content"

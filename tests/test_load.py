@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import os
+import textwrap
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explainer import load
-from explainer.load import load_content, load_theme, parse_yaml, plain, read_text, split_front_matter
+from explainer.load import (
+    YamlValue,
+    load_content,
+    load_theme,
+    parse_yaml,
+    plain,
+    read_text,
+    reload_content,
+    split_front_matter,
+)
 from explainer.problems import Problem
 
-from .conftest import SAMPLE, write_tree
+from .conftest import ROOT, SAMPLE, write_tree
 
 TAB = "a tab character (YAML allows only spaces here)"
 
@@ -173,6 +188,125 @@ def test_nesting_within_the_limit_is_fine_and_beyond_it_is_refused() -> None:
     assert data is None
     assert len(problems) == 1
     assert problems[0].message == f"YAML is nested more than {depth} levels deep"
+
+
+def test_nesting_a_hundred_thousand_levels_deep_is_refused_at_once() -> None:
+    message = f"YAML is nested more than {load.MAX_YAML_DEPTH} levels deep"
+    for text in ["[" * 100_000, "{a: " * 100_000, "- " * 100_000 + "x\n", "a:\n  b:\n   " + "[" * 100_000]:
+        started = time.perf_counter()
+        assert parse_yaml(text, "f", first_line=3) == (None, [Problem("f", 3 if text[0] != "a" else 5, message)])
+        assert time.perf_counter() - started < 5
+
+
+# --- the quick reading (libyaml's parser) and the careful one (PyYAML's own) --------------------------
+
+
+def _exact(value: YamlValue | None) -> Any:
+    """A YAML value with its lines and types made comparable (1, 1.0 and True are not the same here)."""
+    if value is None:
+        return None
+    inner = value.value
+    if isinstance(inner, list):
+        shown: Any = [_exact(item) for item in inner]
+    elif isinstance(inner, dict):
+        shown = [(key, _exact(item)) for key, item in inner.items()]
+    else:
+        shown = repr(inner)
+    return type(inner).__name__, shown, value.line, sorted(value.key_lines.items())
+
+
+def _both(text: str, first_line: int = 1) -> tuple[Any, Any]:
+    """What parse_yaml gives and what the careful reading alone gives, comparably."""
+    quick, quick_problems = parse_yaml(text, "f", first_line)
+    careful, careful_problems = load._read_carefully(text, "f", first_line)
+    return (_exact(quick), quick_problems), (_exact(careful), careful_problems)
+
+
+YAML_SEEDS = [
+    textwrap.dedent(SAMPLE["annotations/sorties.yml"]),
+    "title: T\nlist:\n  - a\n  - {b: 1, c: [x, 'y', \"z\"]}\nnested:\n  key: v\n  d: 2015-10-04\n"
+    "  t: 2015-10-04 10:00:00\n  f: 1.5\n  i: 0x1F\n  b: yes\n  n: ~\n  e:\n"
+    "block: |\n  line one\n  line two\nfold: >-\n  a\n  b\n",
+    "a: [x, y, {k: v, 'q': \"r\"}, [1, 2.5, -3, .inf, 2015-01-02]]\nb: {c: [d, e], f: g h, i: 'j:k'}\n? complex\n: v\n",
+    "- a\n- b: c\n  d: [e]\n-\n  - f\n  - g: |\n      text\n- 'x': y\n- ? z\n",
+]
+# Characters that mean something to YAML, or that libyaml and PyYAML have been seen to read differently.
+YAML_CHARACTERS = list(":-, \n'\"[]{}#&*!|>?%@`\t\\\r\x85\u2028\ufeff\u00a0é“😀0123456789.abxyz_~=<+")
+
+
+@settings(max_examples=400, deadline=None)
+@given(seed=st.sampled_from(YAML_SEEDS), data=st.data(), first_line=st.sampled_from([1, 2, 7]))
+def test_the_quick_reading_gives_exactly_what_the_careful_reading_gives(seed: str, data, first_line: int) -> None:
+    """Values, types, lines and problems: for valid files, for each refusal and for each syntax error."""
+    text = seed
+    for _ in range(data.draw(st.integers(0, 5))):
+        at = data.draw(st.integers(0, len(text)))
+        removed = data.draw(st.integers(0, 3))
+        inserted = data.draw(st.text(alphabet=st.sampled_from(YAML_CHARACTERS), max_size=3))
+        text = text[:at] + inserted + text[at + removed :]
+    quick, careful = _both(text, first_line)
+    assert quick == careful
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *YAML_SEEDS,
+        "a: b",  # no line break at the end
+        "a: [b, c]\nd: {e: f}",
+        "a: 'it''s'\nb: \"q\"\nc: 'é “x” 😀'\n",
+        "",
+        "# only a comment\n",
+        "---\na: 1\n...\n",
+        "plain text\n",
+        "[" * load.MAX_YAML_DEPTH + "]" * load.MAX_YAML_DEPTH,
+    ],
+)
+def test_ordinary_yaml_takes_the_quick_reading(text: str) -> None:
+    """The quick reading is the one used for valid files (else the comparison above would prove little)."""
+    value = load._read_quickly(text, 0)
+    assert (_exact(value), []) == _both(text)[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\tb\n",  # libyaml takes this tab for a space; PyYAML refuses it
+        "a: [b?c]\n",  # PyYAML ends a plain scalar at '?' in a flow collection; libyaml does not
+        "a: [b:?c]\n",
+        'a: "\\\'"\n',  # an escape only libyaml knows
+        "a: b\u2028c\n",  # a line break only PyYAML counts
+        "a: b\x85\n",
+        "a: b\rc\n",
+        "\ufeffa: b\n",
+        "%YAML 1.1\n---\na: b\n",
+        "a:",  # an empty value at the very end: libyaml puts it on a line of its own
+        "a: &x 1\n",
+        "a: *x\n",
+        "a: !!str 1\n",
+        "<<: {a: 1}\n",
+        "a: 1\na: 2\n",
+        "1: a\n",
+        "? [a]\n: b\n",
+        "a: 1\n---\nb: 2\n",
+        "[" * (load.MAX_YAML_DEPTH + 1),
+        "a: 'open\n",
+    ],
+)
+def test_what_the_quick_reading_cannot_vouch_for_is_left_to_the_careful_one(text: str) -> None:
+    with pytest.raises(load._UnsureError):
+        load._read_quickly(text, 0)
+    quick, careful = _both(text)
+    assert quick == careful
+
+
+def test_every_content_file_of_the_real_explainer_takes_the_quick_reading() -> None:
+    for source in load_content(ROOT / "content", "content").files:
+        path = ROOT / source.path
+        text = path.read_text(encoding="utf-8")
+        if source.section in ("articles", "notes"):
+            text = split_front_matter(text, source.path)[0] or ""
+        assert _exact(load._read_quickly(text, 0)) is not None, source.path
 
 
 # --- read_text ----------------------------------------------------------------------------------------
@@ -455,6 +589,58 @@ def test_front_matter_yaml_lines_are_file_lines(tmp_path: Path) -> None:
 
 
 # --- load_theme -----------------------------------------------------------------------------------------
+
+
+def test_the_cycle_collector_is_paused_while_reading_and_restored_after(tmp_path: Path) -> None:
+    @load.cycle_collection_paused()
+    def collecting(fail: bool = False) -> bool:
+        if fail:
+            raise ValueError
+        return gc.isenabled()
+
+    assert gc.isenabled()
+    assert collecting() is False
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        collecting(fail=True)
+    assert gc.isenabled()
+    gc.disable()  # paused already (by the caller): it stays so
+    try:
+        assert collecting() is False
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    load_content(_sample(tmp_path), "content")
+    assert gc.isenabled()
+
+
+def test_reloading_after_a_file_is_added_keeps_the_objects_of_files_that_did_not_change(tmp_path: Path) -> None:
+    root = _sample(tmp_path)
+    before = load_content(root, "content")
+    added, edited = root / "notes" / "hama.md", root / "articles" / "beta.md"
+    added.write_text("---\ntitle: Hama\n---\nA city.\n")
+    edited.write_text(edited.read_text().replace("Jets flew", "Jets flew quickly"))
+    again = reload_content(before, root, {added, edited}, "content")
+    assert again == load_content(root, "content")
+    by_path = {source.path: source for source in before.files}
+    assert {source.path for source in again.files if by_path.get(source.path) is source} == {
+        "content/site.yml",
+        "content/articles/alpha.md",
+        "content/notes/andrei-kartapolov.md",
+        "content/notes/idlib.md",
+        "content/annotations/sorties.yml",
+    }
+
+
+def test_reloading_a_file_also_reloads_the_links_to_it(tmp_path: Path) -> None:
+    root = _sample(tmp_path)
+    alpha = root / "articles" / "alpha.md"
+    os.symlink(alpha, root / "articles" / "alpha-copy.md")
+    before = load_content(root, "content")
+    alpha.write_text(alpha.read_text().replace("The strikes hit Idlib.", "The strikes hit Hama."))
+    again = reload_content(before, root, {alpha}, "content")
+    assert again == load_content(root, "content")
+    assert [source.body.count("Hama") for source in again.files if source.stem.startswith("alpha")] == [1, 1]
 
 
 def test_load_theme_reads_templates_as_text_and_assets_as_bytes(tmp_path: Path) -> None:

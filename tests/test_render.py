@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
 import re
 import textwrap
+from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import jinja2
 import pytest
 
+from explainer import parallel, render
 from explainer.export import model_json
 from explainer.load import load_theme
 from explainer.markup import MarkdownRenderer
 from explainer.pipeline import check
-from explainer.render import render_site, render_text
+from explainer.render import FULL_TABLES_LIMIT, SHARED_LIMITS, Memo, render_site, render_text, stream_site
 
 from .conftest import ROOT, SAMPLE, TEMPLATES
 
@@ -208,3 +212,113 @@ def test_quoted_passages_are_not_given_a_second_pair_of_quotation_marks(make_con
     assert ">“more than 60 sorties”</a>" in index  # the passage's own marks
     assert ">“over 60 sorties”</a>" in index  # marks added around a bare passage
     assert "““" not in index and "””" not in index
+
+
+# --- Large sites: output that grows with the content, not its square; the same bytes made in parallel ----
+
+
+def _chain(count: int, per_topic: int = 0) -> dict[str, str | None]:
+    """`count` articles, each sharing one annotation with the next (pairs grow with the articles), in one topic
+    or in topics of `per_topic` annotations (then topics grow with the articles too)."""
+    files: dict[str, str | None] = dict.fromkeys(("articles/alpha.md", "articles/beta.md", "annotations/sorties.yml"))
+    entries = []
+    for n in range(count):
+        files[f"articles/a{n:03d}.md"] = (
+            f"---\ntitle: Report {n}\noutlet: Outlet {n}\npublished: 2015-10-{1 + n % 28:02d}\n---\n"
+            f"Jets flew {n} sorties over Idlib, the ministry said.\n\nThe strikes hit {n + 1} targets.\n"
+        )
+        if n + 1 < count:
+            entries.append(
+                f"  - id: link-{n}\n    relation: {('corroborates', 'contradicts')[n % 2]}\n    passages:\n"
+                f"      - article: a{n:03d}\n        quote: The strikes hit {n + 1} targets\n"
+                f"      - article: a{n + 1:03d}\n        quote: Jets flew {n + 1} sorties\n"
+            )
+    size = per_topic or len(entries)
+    for at in range(0, len(entries), size):
+        name = f"chain-{at // size}" if per_topic else "chain"
+        files[f"annotations/{name}.yml"] = f"title: The {name}\nannotations:\n" + "".join(entries[at : at + size])
+    return files
+
+
+def test_a_large_site_lists_topics_and_pairs_instead_of_tables_of_every_two(make_content) -> None:
+    pages = _pages(make_content(_chain(FULL_TABLES_LIMIT + 1)))
+    index = pages["index.html"].decode()
+    assert 'class="matrix"' not in index and "Silent on this topic" not in index
+    row = re.search(r'<tr><th scope="row"><a href="topics/chain.html">The chain</a></th>(.*?)</tr>', index)
+    assert row is not None
+    # 13 sources; 6 annotations corroborate, 6 contradict (the other relations are not shown: no annotation has them).
+    assert re.findall(r'<td class="number">(\d+)</td>', row.group(1)) == ["13", "6", "6"]
+    summary = index[index.index('<table class="topic-summary">') :]
+    assert summary[: summary.index("</thead>")].count('<th scope="col">') == 4  # topic, sources, two relations
+    chooser = pages["compare/index.html"].decode()
+    assert 'class="pairs"' not in chooser and "nothing shared" not in chooser
+    assert chooser.count('<li><a href="../compare/a') == 2 * FULL_TABLES_LIMIT  # each pair, from both sides
+    first = '<a href="../compare/a000--a001.html">Report 1</a> <span class="meta">Outlet 1, 2 October 2015 · 1 shared'
+    assert first in chooser
+    assert _assert_links_resolve(pages) > 100
+
+
+def test_a_small_site_keeps_the_tables_of_every_source_by_every_topic_and_every_two_sources(make_content) -> None:
+    pages = _pages(make_content(_chain(FULL_TABLES_LIMIT)))
+    assert 'class="matrix"' in pages["index.html"].decode()
+    assert 'class="pairs"' in pages["compare/index.html"].decode()
+
+
+def test_the_site_grows_with_its_content_not_the_square_of_it(make_content) -> None:
+    small = _pages(make_content(_chain(20, per_topic=4), name="small"))
+    large = _pages(make_content(_chain(80, per_topic=4), name="large"))
+    for path in ("index.html", "compare/index.html", "sources.html", "notes/idlib.html", "notes.html"):
+        assert len(large[path]) < 4.5 * len(small[path]), path  # 4 times the content; its square would be 16
+    assert sum(map(len, large.values())) < 4.5 * sum(map(len, small.values()))
+
+
+def test_pages_made_in_several_processes_are_the_pages_made_in_one() -> None:
+    site, theme = check(ROOT / "content"), load_theme(TEMPLATES)
+    one = _joined(stream_site(site, theme, processes=1))
+    assert one == render_site(site, theme)
+    assert _joined(stream_site(site, theme, processes=3)) == one
+
+
+def _joined(files: Iterable[tuple[str, bytes | Iterable[bytes]]]) -> dict[str, bytes]:
+    return {path: data if isinstance(data, bytes) else b"".join(data) for path, data in files}
+
+
+def test_a_template_error_in_another_process_is_the_error_of_one_process(make_content) -> None:
+    site, theme = check(make_content()), load_theme(TEMPLATES)
+    broken = dict(theme.templates)
+    broken["compare.html"] = broken["compare.html"].replace("{{ pair[0].title }}", "{{ pair[0].no_such_field }}")
+    theme = dataclasses.replace(theme, templates=broken)
+    errors = []
+    for processes in (1, 2):
+        with pytest.raises(jinja2.UndefinedError) as raised:
+            _joined(stream_site(site, theme, processes=processes))
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1] and "no_such_field" in errors[0]
+
+
+def test_side_by_side_texts_reuse_unmarked_paragraphs_and_read_what_they_show() -> None:
+    site = check(ROOT / "content")
+    shared = Memo(SHARED_LIMITS)
+    for (first, second), ids in site.pairs.items():
+        for slug in (first, second):
+            alone = render_text(site, site.articles[slug], only=set(ids), paragraph_ids=f"{slug}-")
+            reused = render_text(site, site.articles[slug], only=set(ids), paragraph_ids=f"{slug}-", shared=shared)
+            assert reused == alone
+    # A part is made again when what it was made from is not the very same objects (a changed note, say).
+    made = []
+    assert shared.made("notes", "k", (site.notes["idlib-province"],), lambda: made.append(1) or "a") == "a"
+    assert shared.made("notes", "k", (site.notes["idlib-province"],), lambda: made.append(2) or "b") == "a"
+    changed = dataclasses.replace(site.notes["idlib-province"], title="Idlib")
+    assert shared.made("notes", "k", (changed,), lambda: made.append(3) or "c") == "c"
+    assert made == [1, 3]
+
+
+def test_a_site_renders_in_one_process_per_cpu_when_large_enough_and_memory_allows(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "processes_available", lambda: 4)
+    monkeypatch.setattr(parallel, "resident_bytes", lambda: 100 << 20)
+    assert render._processes(render.PARALLEL_PAGES - 1) == 1  # starting processes would cost more than it saves
+    assert render._processes(render.PARALLEL_PAGES) == 4
+    monkeypatch.setattr(parallel, "resident_bytes", lambda: render.MEMORY_BUDGET // 3)
+    assert render._processes(10 * render.PARALLEL_PAGES) == 2  # each process comes to hold much of the site
+    monkeypatch.setattr(parallel, "resident_bytes", lambda: render.MEMORY_BUDGET // 2)
+    assert render._processes(10 * render.PARALLEL_PAGES) == 1

@@ -6,16 +6,28 @@ as it can, and gives the exact problems `check` must report, as `path:line: mess
 
 from __future__ import annotations
 
+import datetime
+import random
+import re
+import subprocess
+import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from benchmarks.generate import generate
+from explainer import pipeline, schemas
+from explainer.load import YamlValue, load_content, parse_yaml, reload_content
 from explainer.pipeline import check
 from explainer.problems import ContentError, Problem, summarise
+from explainer.resolve import Resolution, names_pattern, resolution, resolve
 
-from .conftest import SAMPLE
+from .conftest import ROOT, SAMPLE, TEMPLATES, write_tree
 
 TOPIC_FILE = "annotations/sorties.yml"
 ALPHA_FILE = "articles/alpha.md"
@@ -880,3 +892,358 @@ def test_an_event_with_a_date_and_year_month_dates_resolve(make_content) -> None
     site = check(make_content(changes), "content")
     assert site.notes["andrei-kartapolov"].date == "2015-09"
     assert site.articles["alpha"].published == "2015-10"
+
+
+# --- resolving again after a change: the previous resolution's work is reused ----------------------
+
+
+def _outcome(result: Resolution) -> tuple[str, tuple[Problem, ...]]:
+    """A resolution as one comparable value: the site (its repr shows every mapping in order) and the problems."""
+    return repr(result.site), result.problems
+
+
+class _Corpus:
+    """A generated content folder that random edits change, file by file, as an editor would."""
+
+    def __init__(self, root: Path, seed: int) -> None:
+        self.root = root
+        self.rng = random.Random(seed)
+        self.original = generate(12, seed)
+        write_tree(root, self.original)
+
+    def files(self, folder: str) -> list[Path]:
+        return sorted((self.root / folder).glob("*"))
+
+    def change(self) -> tuple[str, set[Path]]:
+        """Make one random edit; return what it was and the paths it touched."""
+        rng = self.rng
+        self.touched: set[Path] = set()
+        topics, articles, notes = self.files("annotations"), self.files("articles"), self.files("notes")
+        what = rng.choice(
+            ["comment", "comment", "quote", "duplicate-id", "drop", "topic-title", "article-text", "article-title",
+             "note-name", "new-topic", "remove-topic", "language", "rename-article", "restore", "heal", "heal"]
+        )  # fmt: skip
+        topic = rng.choice(topics) if topics else None
+        if what == "comment" and topic:
+            self.replace(topic, r"comment: '", f"comment: 'Edited {rng.random():.3f}. ")
+        elif what == "quote" and topic:
+            # A quote cut short (found, or found more than once), or one not found (slow: the closest is looked for).
+            self.replace(topic, r"quote: '\S+ ", rng.choice(["quote: '", "quote: '", "quote: 'not in the text "]))
+        elif what == "duplicate-id" and len(topics) > 1:
+            ids = re.findall(r"- id: (\S+)", rng.choice(topics).read_text())
+            self.replace(topic, r"- id: \S+", f"- id: {rng.choice(ids)}")  # type: ignore[arg-type]
+        elif what == "drop" and topic:
+            text = topic.read_text()
+            blocks = text.split("\n  - id: ")
+            if len(blocks) > 2:
+                del blocks[rng.randrange(1, len(blocks))]
+                self.write(topic, "\n  - id: ".join(blocks))
+        elif what == "topic-title" and topic:
+            self.replace(topic, r"title: '", f"title: '{rng.choice('ABZ')} ")
+        elif what == "article-text":
+            article = rng.choice(articles)
+            words = article.read_text().split(" ")
+            at = rng.randrange(len(words) // 2, len(words))
+            self.write(article, " ".join([*words[:at], rng.choice(["inserted", "Zuko Brigade"]), *words[at:]]))
+        elif what == "article-title":
+            self.replace(rng.choice(articles), r"title: '", rng.choice(["titles: '", "title: 'Retitled "]))
+        elif what == "note-name":
+            note = rng.choice(notes)
+            self.replace(note, r"title: '[^']*'", rng.choice(["title: 'Lenolgar Province'", "title: 'Someone New'"]))
+        elif what == "new-topic" and topic:
+            text = re.sub(r"- id: (\S+)", r"- id: \1-again", topic.read_text())
+            new = self.root / "annotations" / f"new-{rng.randrange(3)}.yml"
+            self.write(new, text.replace("title: '", "title: 'Again: "))
+        elif what == "remove-topic" and topic and len(topics) > 1:
+            topic.unlink()
+            self.touched.add(topic)
+        elif what == "language":
+            self.replace(self.root / "site.yml", r"language: '[a-z]+'", f"language: '{rng.choice(['en', 'fr'])}'")
+        elif what == "rename-article":
+            article = rng.choice(articles)
+            renamed = article.with_name(f"{article.stem}-x.md" if not article.stem.endswith("-x") else "plain.md")
+            article.rename(renamed)
+            self.touched.update({article, renamed})
+        elif what == "restore":
+            relative = rng.choice(sorted(self.original))
+            self.write(self.root / relative, self.original[relative])
+        elif what == "heal":  # every file as generated: the content is good again
+            for path in self.root.rglob("*"):
+                relative = path.relative_to(self.root).as_posix()
+                if path.is_file() and (relative not in self.original or path.read_text() != self.original[relative]):
+                    path.unlink()
+                    self.touched.add(path)
+            for relative, text in self.original.items():
+                if not (self.root / relative).exists():
+                    self.write(self.root / relative, text)
+        return what, self.touched
+
+    def write(self, path: Path, text: str) -> None:
+        path.write_text(text)
+        self.touched.add(path)
+
+    def replace(self, path: Path, pattern: str, new: str) -> None:
+        """Replace one match of `pattern` in a file, chosen at random."""
+        text = path.read_text()
+        found = list(re.finditer(pattern, text))
+        if found:
+            match = self.rng.choice(found)
+            self.write(path, text[: match.start()] + new + text[match.end() :])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_resolving_again_after_random_edits_gives_what_resolving_afresh_gives(tmp_path: Path, seed: int) -> None:
+    """Each edit is resolved from the last resolution (which may have failed) and compared with a fresh resolve."""
+    corpus = _Corpus(tmp_path / "content", seed)
+    content = load_content(corpus.root, "content")
+    previous = resolution(content)
+    assert previous.site is not None and not previous.problems
+    outcomes = set()
+    for _ in range(25):
+        what, touched = corpus.change()
+        content = reload_content(content, corpus.root, touched, "content")
+        again = resolution(content, None, previous)
+        fresh = resolution(load_content(corpus.root, "content"))
+        assert _outcome(again) == _outcome(fresh), what
+        if again.site is not None:
+            assert again.site == fresh.site
+        outcomes.add(again.site is None)
+        previous = again
+    assert outcomes == {True, False}  # both good and broken content were resolved again
+
+
+def test_one_edited_annotation_is_all_that_is_worked_out_again(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "content", generate(12, 3))
+    content = load_content(root, "content")
+    before = resolution(content)
+    topic = sorted((root / "annotations").glob("*.yml"))[0]
+    text = topic.read_text()
+    topic.write_text(text.replace("comment: '", "comment: 'Edited. ", 1))
+    after = resolution(reload_content(content, root, {topic}, "content"), None, before)
+    assert after.site is not None and before.site is not None
+    assert after.site == resolve(load_content(root, "content"))
+    # The other topics' work, every article and note, and what only they give are taken as they were.
+    path = f"content/annotations/{topic.name}"
+    assert [p for p, work in after.work.topics.items() if work is not before.work.topics[p]] == [path]
+    assert all(after.work.files[p] is before.work.files[p] for p in before.work.files)
+    for name in ("articles", "notes", "mentions", "note_mentions", "note_backlinks", "note_citations", "pairs"):
+        assert getattr(after.site, name) is getattr(before.site, name), name
+    quoted = {p.article for p in after.work.topics[path].parts.passages.values()}
+    kept = [
+        slug for slug, ids in after.site.passages_by_article.items() if ids is before.site.passages_by_article[slug]
+    ]
+    assert set(kept) == set(after.site.articles) - quoted
+    # In the edited topic, each quote's anchoring is taken from before: nothing is anchored again.
+    edited, earlier = after.work.topics[path].anchored, before.work.topics[path].anchored
+    assert edited.keys() == earlier.keys()
+    assert all(edited[selector] is earlier[selector] for selector in edited)
+    changed = [a.id for a in after.site.annotations.values() if a != before.site.annotations[a.id]]
+    assert len(changed) == 1
+    # The edit that changes a passage anchors that quote alone, and finds the article's passages again.
+    quote = re.search(r"quote: '([^']*)'", text).group(1)  # type: ignore[union-attr]
+    topic.write_text(text.replace(f"quote: '{quote}'", f"quote: '{quote.split(' ', 1)[1]}'", 1))
+    again = resolution(reload_content(content, root, {topic}, "content"), None, after)
+    assert again.site == resolve(load_content(root, "content"))
+    assert len(again.work.topics[path].anchored.keys() - edited.keys()) == 1
+
+
+def test_an_article_edit_re_resolves_only_the_topics_quoting_it(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "content", generate(30, 4))
+    content = load_content(root, "content")
+    before = resolution(content)
+    article = root / "articles" / f"{next(iter(before.site.passages_by_article))}.md"  # type: ignore[union-attr]
+    article.write_text(article.read_text() + "\nA new last paragraph.\n")
+    after = resolution(reload_content(content, root, {article}, "content"), None, before)
+    assert _outcome(after) == _outcome(resolution(load_content(root, "content")))
+    quoting = {a.path for a in after.site.annotations.values() for p in a.passages if p.article == article.stem}  # type: ignore[union-attr]
+    redone = {path for path, work in after.work.topics.items() if work is not before.work.topics[path]}
+    assert redone == quoting
+    assert len(redone) < len(after.work.topics)
+
+
+GAMMA_ARTICLE = "---\ntitle: Gamma\npublished: 2015-10-06\n---\nThe jets flew over 60 sorties near Idlib.\n"
+MORE_TOPIC = (
+    "title: More\nannotations:\n  - id: more-sorties\n    relation: context\n    passages:\n"
+    "      - article: gamm\n        quote: over 60 sorties\n"
+)
+# Edits (path, text or None to delete) whose effect reaches beyond the file edited, in order.
+REACHING_EDITS = [
+    ("articles/gamma.md", GAMMA_ARTICLE),
+    ("annotations/more.yml", MORE_TOPIC),  # 'gamm' is unknown: did you mean 'gamma'?
+    ("articles/gamms.md", GAMMA_ARTICLE),  # still unknown, but the closest slug is now 'gamms'
+    ("articles/gamms.md", None),
+    ("articles/gamm.md", GAMMA_ARTICLE),  # now it is known: the topic resolves, unchanged itself
+    ("articles/gamm.md", None),
+    ("annotations/more.yml", MORE_TOPIC.replace("gamm", "gamma")),
+    (TOPIC_FILE, sample(TOPIC_FILE).replace("article: beta", "article: gamma")),  # same passages, other pairs
+    (TOPIC_FILE, sample(TOPIC_FILE).replace("notes: [andrei-kartapolov]", "notes: [idlib]")),  # other citations
+    ("articles/gamma.md", GAMMA_ARTICLE.replace("The jets", "Idlib: the jets")),  # mentions move, quotes too
+    ("notes/idlib.md", sample("notes/idlib.md").replace("title: Idlib", "title: Jets")),  # other names
+    ("site.yml", sample("site.yml").replace("language: en", "language: fr")),
+    ("annotations/more.yml", MORE_TOPIC.replace("gamm", "gamma").replace("more-sorties", "sixty-sorties")),
+    (TOPIC_FILE, sample(TOPIC_FILE).replace("title: Counting", "title: Zero")),  # the duplicate id moves
+    ("annotations/more.yml", None),
+]
+
+
+def test_resolving_again_follows_edits_that_reach_other_files(make_content) -> None:
+    root = make_content()
+    content = load_content(root, "content")
+    previous = resolution(content)
+    for relative, text in REACHING_EDITS:
+        path = root / relative
+        if text is None:
+            path.unlink()
+        else:
+            path.write_text(text)
+        content = reload_content(content, root, {path}, "content")
+        again = resolution(content, None, previous)
+        assert _outcome(again) == _outcome(resolution(load_content(root, "content"))), relative
+        previous = again
+
+
+# --- the schemas' quick test and the names' pattern: the same answers as the plain way ---------------
+
+JSON_LIKE = [
+    "", " ", "x", "same-event", "context", "person", "Not a slug", "a-b", "2015-10-04", "2015-13-01", "2015-02-30",
+    "2015-10", "https://example.org/a", "ftp://x", 0, 1, -1, 2, 1.0, 1.5, True, False, None,
+    datetime.date(2015, 10, 4), datetime.datetime(2015, 10, 4, 10, 0),
+]  # fmt: skip
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> YamlValue:
+    kind = rng.random()
+    if depth < 2 and kind < 0.15:
+        return YamlValue([_random_value(rng, depth + 1) for _ in range(rng.randrange(3))], 1)
+    if depth < 2 and kind < 0.25:
+        keys = rng.sample(["title", "kind", "quote", "article", "passages", "zzz"], rng.randrange(3))
+        return YamlValue({key: _random_value(rng, depth + 1) for key in keys}, 1)
+    return YamlValue(rng.choice(JSON_LIKE), 1)
+
+
+def _paths(value: YamlValue, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The path of every value in a YAML value, its own first."""
+    found = [path]
+    if isinstance(value.value, (dict, list)):
+        items = value.value.items() if isinstance(value.value, dict) else enumerate(value.value)
+        for key, item in items:
+            found.extend(_paths(item, (*path, key)))
+    return found
+
+
+def _mutated(value: YamlValue, path: tuple[str | int, ...], rng: random.Random) -> YamlValue:
+    """`value` with the value at `path` replaced, removed, or given a sibling."""
+    if not path:
+        return _random_value(rng)
+    items: Any = dict(value.value) if isinstance(value.value, dict) else list(value.value)
+    step = path[0]
+    if len(path) > 1:
+        items[step] = _mutated(items[step], path[1:], rng)
+    elif rng.random() < 0.4:
+        del items[step]
+    elif rng.random() < 0.6 or isinstance(items, list):
+        items[step] = _random_value(rng)
+    else:
+        items[rng.choice(["occurrence", "occurrence", "prefix", "notes", "aliases", "date", "url", "zzz"])] = (
+            _random_value(rng)
+        )
+    return YamlValue(items, value.line)
+
+
+def test_the_schemas_quick_test_agrees_with_jsonschema_on_valid_and_invalid_values(make_content) -> None:
+    validators = schemas.validators()
+    name = {"site": "site", "articles": "article", "notes": "note", "annotations": "topic"}
+    sources = [s for folder in (make_content(), ROOT / "content") for s in load_content(folder).files if s.data]
+    rng = random.Random(5)
+    outcomes: dict[bool, int] = {True: 0, False: 0}
+    for _ in range(3000):
+        source = rng.choice(sources)
+        value = source.data
+        for _ in range(rng.randrange(3)):
+            value = _mutated(value, rng.choice(_paths(value)), rng)  # type: ignore[arg-type]
+        schema = validators[name[source.section]]
+        valid = schema.validator.is_valid(schemas.instance(value))
+        assert schema.valid(value) is valid, (source.path, schemas.instance(value))  # type: ignore[arg-type]
+        outcomes[valid] += 1
+    assert min(outcomes.values()) > 500
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("topic", "{title: T, annotations: [{id: a, relation: context, passages: [{article: x, quote: q, occurrence: 0}]}]}"),  # noqa: E501
+        ("topic", "{title: T, annotations: [{id: a, relation: corroborates, passages: [{article: x, quote: q}]}]}"),
+        ("topic", "{title: T, annotations: [{id: a, relation: context, passages: []}]}"),
+        ("topic", "{title: T, annotations: [{id: Not-A-Slug, relation: context, passages: [{article: x, quote: q}]}]}"),
+        ("topic", "{title: T, annotations: [{id: a, relation: agrees, passages: [{article: x, quote: q}]}]}"),
+        ("topic", "title: ' '\n"),
+        ("topic", "title: T\nsummary: 3\n"),
+        ("topic", "titel: T\n"),
+        ("note", "title: N\nkind: event\n"),
+        ("note", "title: N\nkind: event\ndate: 2015-02-30\n"),
+        ("note", "title: N\naliases: [a, 1]\n"),
+        ("article", "title: A\npublished: 2015-10-04 10:00:00\n"),
+        ("article", "title: A\nurl: ftp://x\n"),
+        ("site", "title: S\nbase_url: example.org\n"),
+    ],
+)  # fmt: skip
+def test_the_quick_test_refuses_what_each_rule_refuses(name: str, text: str) -> None:
+    value, problems = parse_yaml(text, "f")
+    assert value is not None and not problems
+    schema = schemas.validators()[name]
+    assert not schema.validator.is_valid(schemas.instance(value))
+    assert not schema.valid(value)
+
+
+def test_the_quick_test_refuses_a_keyword_it_does_not_know() -> None:
+    with pytest.raises(ValueError, match="'uniqueItems'"):
+        schemas.quick_test({"type": "array", "uniqueItems": True})
+    with pytest.raises(ValueError, match="'format'"):
+        schemas.quick_test({"type": "string", "format": "email"})
+
+
+def test_valid_content_is_resolved_without_importing_jsonschema() -> None:
+    """jsonschema takes longer to import than the quick tests take to check the whole explainer."""
+    code = (
+        "import sys, pathlib; from explainer.load import load_content; from explainer.resolve import resolve; "
+        "resolve(load_content(pathlib.Path(sys.argv[1]))); print('jsonschema' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "content")], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.lists(st.text(alphabet=st.sampled_from(list("Ab é-.")), min_size=1, max_size=4), max_size=6),
+    text=st.text(alphabet=st.sampled_from(list("Ab é-.\n")), max_size=40),
+)
+def test_the_names_pattern_finds_what_trying_each_name_in_turn_finds(names: list[str], text: str) -> None:
+    """The longest name at each position, whole words only: as an alternation of every name, longest first."""
+    owners = {name: f"note-{i}" for i, name in enumerate(names)}
+    longest_first = sorted(owners, key=lambda name: (-len(name), name))
+    plain = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, longest_first)) + r")(?!\w)")
+    pattern = names_pattern(owners)
+    found = [(m.start(), m.group()) for m in pattern.finditer(text)] if pattern else []
+    assert found == ([(m.start(), m.group()) for m in plain.finditer(text)] if owners else [])
+
+
+def test_the_preview_resolves_each_save_from_its_last_resolution_even_a_failed_one(make_content, tmp_path) -> None:
+    content, out = make_content(), tmp_path / "out"
+
+    def build(state: pipeline.PreviewState, changed: set[Path]) -> pipeline.PreviewBuild:
+        return pipeline.preview_build(
+            state, content, out, TEMPLATES, changed, shown="content", base_url=None, origin=None
+        )
+
+    first = build(pipeline.PreviewState(), set())
+    topic = content / TOPIC_FILE
+    topic.write_text(sample(TOPIC_FILE).replace("quote: over 60 sorties", "quote: over 70 sorties"))
+    failed = build(first.state, {topic})
+    assert failed.site is None and failed.state.resolution is not None
+    topic.write_text(sample(TOPIC_FILE).replace("Both give", "Both sources give"))
+    fixed = build(failed.state, {topic})
+    assert fixed.site is not None and fixed.state.resolution is not None
+    assert fixed.site == resolve(load_content(content, "content"))
+    # The articles were resolved once, by the first build; each save re-resolved the topic alone.
+    works = [first.state.resolution.work, failed.state.resolution.work, fixed.state.resolution.work]  # type: ignore[union-attr]
+    assert all(works[0].files[path] is work.files[path] for work in works for path in works[0].files)

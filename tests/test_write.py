@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from explainer.write import (
     MARKER,
+    MARKER_HEADER,
     PARTIAL,
     OutputChangedError,
     OutputRefusedError,
+    Written,
     check_output,
     update_site,
     write_site,
@@ -134,3 +137,47 @@ def test_an_interrupted_update_leaves_a_folder_that_is_still_ours(tmp_path: Path
     check_output(out, {})
     write_site(out, {"index.html": b"3"})
     assert set(_tree(out)) == {"index.html", MARKER}
+
+
+# --- Writing a site as it is made ------------------------------------------------------------------
+
+
+def test_a_stream_of_files_is_written_whole_or_in_pieces_with_the_marker_listing_them(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+
+    def made() -> Iterator[tuple[str, bytes | Iterator[bytes]]]:
+        yield "index.html", b"home"
+        yield "data/big.json", iter([b"[", b"1,", b"2", b"]"])
+        yield "data/empty.json", iter([])
+        yield "articles/a.html", b"a"
+
+    written = write_site(out, made())
+    assert written == Written(files=4, bytes=len(b"home[1,2]a"))
+    tree = _tree(out)
+    assert tree["data/big.json"] == b"[1,2]" and tree["data/empty.json"] == b"" and tree["index.html"] == b"home"
+    assert tree[MARKER].decode().splitlines()[1:] == [
+        "articles/a.html",
+        "data/big.json",
+        "data/empty.json",
+        "index.html",
+    ]
+
+
+def test_a_stream_that_fails_midway_or_repeats_a_file_keeps_the_previous_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"good"})
+
+    def failing() -> Iterator[tuple[str, bytes | Iterator[bytes]]]:
+        yield "index.html", b"new"
+        yield "data/big.json", _pieces_then_failure()
+
+    def _pieces_then_failure() -> Iterator[bytes]:
+        yield b"["
+        raise RuntimeError("a worker failed")
+
+    with pytest.raises(RuntimeError, match="a worker failed"):
+        write_site(out, failing())
+    with pytest.raises(ValueError, match=r"cannot write index\.html twice"):
+        write_site(out, iter([("index.html", b"1"), ("index.html", b"2")]))
+    assert _tree(out) == {"index.html": b"good", MARKER: (MARKER_HEADER + "index.html\n").encode()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
