@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import math
 import random
 import re
@@ -238,8 +239,9 @@ def _kinds(rng: random.Random, count: int) -> list[str]:
 
 
 def _name(rng: random.Random, names: set[str], syllables: int) -> str:
-    while True:
-        name = "".join(rng.choice(SYLLABLES) for _ in range(syllables)).capitalize()
+    """A name not used yet; a syllable longer after every 50 tries, since large corpora use up the short ones."""
+    for tries in itertools.count():
+        name = "".join(rng.choice(SYLLABLES) for _ in range(syllables + tries // 50)).capitalize()
         if name not in names:
             names.add(name)
             return name

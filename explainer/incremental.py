@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -90,8 +90,12 @@ def render_all(site: Site, theme: Theme) -> tuple[Rendered, dict[str, bytes]]:
     return Rendered(site, theme, renderers.env, reads, {path: file_digest(data) for path, data in files.items()}), files
 
 
-def render_changes(previous: Rendered, site: Site, theme: Theme) -> tuple[Rendered, Changes]:
-    """Render what changed since `previous`: pages whose reads changed, new pages, and the site-wide files."""
+def render_changes(previous: Rendered, site: Site, theme: Theme, site_wide: bool = True) -> tuple[Rendered, Changes]:
+    """Render what changed since `previous`: pages whose reads changed, new pages, and the site-wide files.
+
+    With `site_wide` False the site-wide files (data files, sitemap) are left as they were, for
+    site_wide_changes to bring up to date later: on a large site they take longer than the pages.
+    """
     pages = site_pages(site)
     diff = None if theme.templates != previous.theme.templates else diff_sites(previous.site, site)
     if diff is None:
@@ -106,7 +110,7 @@ def render_changes(previous: Rendered, site: Site, theme: Theme) -> tuple[Render
     for page in affected:
         produced[page.path], reads[page.path] = _render_tracked(site, page, renderers)
     paths = [page.path for page in pages]
-    if diff is None or not diff.empty:
+    if site_wide and (diff is None or not diff.empty):
         wide = site_files(site, paths)
         produced.update(wide)
         current = {*paths, *wide, *theme.assets}
@@ -125,6 +129,22 @@ def render_changes(previous: Rendered, site: Site, theme: Theme) -> tuple[Render
     return Rendered(site, theme, renderers.env, reads, digests), Changes(
         written, removed, tuple(page.path for page in affected)
     )
+
+
+def site_wide_changes(rendered: Rendered, index_file: Callable[[str], bool]) -> tuple[Rendered, Changes]:
+    """The site-wide files of `rendered`'s site whose bytes differ from what the output holds, and those to remove.
+
+    `index_file` tells the search index's files, which are neither pages nor site-wide files.
+    """
+    pages = [page.path for page in site_pages(rendered.site)]
+    files = site_files(rendered.site, pages)
+    kept = {*rendered.reads, *rendered.theme.assets}
+    before = {path for path in rendered.digests if path not in kept and not index_file(path)}
+    written = {path: data for path, data in files.items() if rendered.digests.get(path) != file_digest(data)}
+    removed = tuple(sorted(before - set(files)))
+    digests = {path: digest for path, digest in rendered.digests.items() if path not in removed}
+    digests.update((path, file_digest(data)) for path, data in written.items())
+    return dataclasses.replace(rendered, digests=digests), Changes(written, removed, ())
 
 
 def diff_sites(old: Site, new: Site) -> SiteDiff:

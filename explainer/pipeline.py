@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from . import search
-from .incremental import Changes, Rendered, file_digest, render_all, render_changes
+from .incremental import Changes, Rendered, file_digest, render_all, render_changes, site_wide_changes
 from .load import Content, Theme, load_content, load_theme, reload_content
 from .model import Site
 from .problems import ContentError, Problem
@@ -139,7 +139,8 @@ def preview_build(
     writes nothing and keeps the last good build. `writing` is held while files are written (a
     server reading the folder then never sees half an update). Raises OutputRefusedError for a
     folder that is not ours. Then it brings the search index up to date (preview_index), unless
-    `search_now` is False: the caller then runs preview_index itself, e.g. once browsers reloaded.
+    `search_now` is False: the caller then runs preview_index itself, e.g. once browsers reloaded,
+    and the site-wide files (data files, sitemap) wait for it too.
     """
     writing = writing or contextlib.nullcontext()
     marks = [("", time.perf_counter())]
@@ -176,7 +177,10 @@ def preview_build(
     kept = dataclasses.replace(state, content=loaded, theme=theme, resolution=resolved)
     try:
         if state.rendered is not None:
-            rendered, changes = _keeping_index(state.rendered, *render_changes(state.rendered, site, theme))
+            # Without search_now, the site-wide files wait for preview_index too: the pages come first.
+            rendered, changes = _keeping_index(
+                state.rendered, *render_changes(state.rendered, site, theme, site_wide=search_now)
+            )
             lap("render")
             try:
                 with writing:
@@ -220,15 +224,40 @@ def preview_build(
 def preview_index(
     state: PreviewState, out: Path, *, writing: AbstractContextManager[Any] | None = None
 ) -> PreviewBuild:
-    """Bring the search index in the preview's output up to date with the pages the last build wrote.
+    """Bring what a build may leave for later up to date: the site-wide files, then the search index.
 
+    The site-wide files (data files, sitemap) are made again and written when their bytes changed.
     Pagefind runs only when a searched page changed (everything a page's searched sections hold,
-    its passages and their comments, the page shows too). Only index files whose bytes changed are
+    its passages and their comments, the page shows too). Only files whose bytes changed are
     written, through update_site, with `writing` held. A Pagefind failure is reported as a problem.
     """
     rendered = state.rendered
     if rendered is None:
         return PreviewBuild(state, None, ())
+    started = time.perf_counter()
+    refreshed, wide = site_wide_changes(rendered, search.is_index_file)
+    if wide.files or wide.removed:
+        try:
+            with writing or contextlib.nullcontext():
+                update_site(out, wide.files, wide.removed, rendered.digests.keys())
+        except OutputChangedError:
+            # Someone else wrote into the folder: the next build writes the whole site.
+            return PreviewBuild(dataclasses.replace(state, searched=None), rendered.site, ())
+    state = dataclasses.replace(state, rendered=refreshed)
+    data_step = ("data", time.perf_counter() - started)
+    indexed = _index(state, out, writing)
+    return dataclasses.replace(
+        indexed,
+        written=tuple(sorted({*wide.files, *indexed.written})),
+        removed=wide.removed + indexed.removed,
+        seconds=(data_step, *indexed.seconds),
+    )
+
+
+def _index(state: PreviewState, out: Path, writing: AbstractContextManager[Any] | None) -> PreviewBuild:
+    """Bring the search index in the output up to date with the pages the last build wrote."""
+    rendered = state.rendered
+    assert rendered is not None
     started = time.perf_counter()
     pages = tuple((path, state.pages[path]) for path in search.indexed_pages(rendered.site))
     if state.searched is not None and state.searched.pages == pages:

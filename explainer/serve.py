@@ -137,7 +137,7 @@ def serve(
                 base_url=base_url,
                 origin=origin,
                 writing=writing,
-                search_now=False,  # index() does it, once the browsers have been told to reload
+                search_now=False,  # index() does it (and the data files), once the browsers have been told to reload
             )
         except OutputRefusedError as refused:
             result = pipeline.PreviewBuild(state, None, (Problem(str(out), 0, str(refused)),))
@@ -157,7 +157,7 @@ def serve(
         return bool(result.written or result.removed)
 
     def index() -> bool:
-        """Bring the search index up to date with the last build; return whether any file was written or removed."""
+        """Bring the data files and search index up to date with the last build; return whether any file changed."""
         nonlocal state
         started = time.perf_counter()
         try:
@@ -171,7 +171,7 @@ def serve(
             print("The search index could not be updated; searches use the last one.", file=stderr, flush=True)
         elif result.written or result.removed:
             print(
-                f"Updated the search index in {time.perf_counter() - started:.2f} s: "
+                f"Updated the data files and search index in {time.perf_counter() - started:.2f} s: "
                 f"{len(result.written)} files written, {len(result.removed)} removed.",
                 file=stdout,
                 flush=True,
@@ -203,8 +203,9 @@ def serve(
         if wrote or now(builds) != before:
             builds += 1
             loop.add_callback(live.publish, now(builds))
-        # After the reload, not before it: indexing takes longer than the rest of a small change's build.
-        if wrote and index():
+        # After the reload, not before it: on a large site the data files and the search index take
+        # longer than the pages a small change affects. Also when no page changed: the data may have.
+        if not content_problems and index():
             loop.add_callback(live.show, now(builds))
 
     baseline = take(roots, exclude=[out])

@@ -124,6 +124,30 @@ def _run_edits(tmp_path: Path, seed: int, steps: int) -> None:
             assert not result.problems
 
 
+def test_a_deferred_build_writes_the_pages_first_and_the_data_files_after(
+    make_content: ContentMaker, tmp_path: Path
+) -> None:
+    content = make_content()
+    out = tmp_path / "out"
+    first = _preview_build(pipeline.PreviewState(), content, out, TEMPLATES, set())
+    before = (out / "data" / "explainer.json").read_bytes()
+    topic = content / "annotations" / "sorties.yml"
+    topic.write_text(topic.read_text().replace("notes: [idlib]", "comment: Deferred.\n    notes: [idlib]"))
+    pages = pipeline.preview_build(
+        first.state, content, out, TEMPLATES, {topic}, shown="c", base_url=None, origin=None, search_now=False
+    )
+    assert "topics/sorties.html" in pages.written and "Deferred." in (out / "topics" / "sorties.html").read_text()
+    assert not any(path.startswith(("data/", "pagefind/")) for path in pages.written)
+    assert (out / "data" / "explainer.json").read_bytes() == before
+    later = pipeline.preview_index(pages.state, out)
+    assert {"data/explainer.json", "data/annotations.csv"} <= set(later.written)
+    assert any(path.startswith("pagefind/") for path in later.written)
+    pipeline.build(content, tmp_path / "full", TEMPLATES)
+    assert _tree(out) == _tree(tmp_path / "full")
+    # Nothing changed since: a second pass writes nothing.
+    assert pipeline.preview_index(later.state, out).written == ()
+
+
 def _preview_build(
     state: pipeline.PreviewState, content: Path, out: Path, templates: Path, changed: set[Path]
 ) -> pipeline.PreviewBuild:
