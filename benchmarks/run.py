@@ -64,6 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100,1000,10000", help="article counts, comma-separated")
     parser.add_argument("--seed", type=int, default=0, help="the corpus seed (default: 0)")
     parser.add_argument("--keep", metavar="DIR", help="keep the corpora and sites in DIR (default: a temporary folder)")
+    parser.add_argument(
+        "--rebuild-up-to",
+        type=int,
+        default=None,
+        metavar="N",
+        help="time rebuilds only up to N articles (default: all)",
+    )
     parser.add_argument("--rebuild", metavar="CONTENT", help=argparse.SUPPRESS)  # the rebuild measurement's own process
     args = parser.parse_args(argv)
     if args.rebuild:
@@ -79,14 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not content.exists():
                 write_tree(generate(n, args.seed), content)
             print(f"{n} articles: building ...", file=sys.stderr, flush=True)
-            results.append(measure(n, content, work / f"site-{n}"))
+            results.append(
+                measure(n, content, work / f"site-{n}", rebuild=args.rebuild_up_to is None or n <= args.rebuild_up_to)
+            )
             print(row(results[-1]), file=sys.stderr, flush=True)
     print(table(results))
     return 0
 
 
-def measure(n: int, content: Path, out: Path) -> Measured:
-    """Build `content` cold into `out`, then time a rebuild after one annotation edit."""
+def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
+    """Build `content` cold into `out`, then (if `rebuild`) time a rebuild after one annotation edit."""
     command = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -96,13 +105,16 @@ def measure(n: int, content: Path, out: Path) -> Measured:
     seconds = time.perf_counter() - started
     found = re.search(r"^search: done in ([0-9.]+) s$", steps, re.MULTILINE)
     files = [path for path in out.rglob("*") if path.is_file()]
-    rebuild = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--rebuild", str(content)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    rebuilt = {"median": float("nan"), "index": float("nan")}
+    if rebuild:
+        measured = subprocess.run(
+            [sys.executable, "-m", "benchmarks.run", "--rebuild", str(content)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rebuilt = json.loads(measured.stdout)
     return Measured(
         articles=n,
         seconds=seconds,
@@ -110,8 +122,8 @@ def measure(n: int, content: Path, out: Path) -> Measured:
         files=len(files),
         bytes=sum(path.stat().st_size for path in files),
         peak_bytes=peak,
-        rebuild_seconds=json.loads(rebuild.stdout)["median"],
-        reindex_seconds=json.loads(rebuild.stdout)["index"],
+        rebuild_seconds=rebuilt["median"],
+        reindex_seconds=rebuilt["index"],
         search_seconds=float(found[1]) if found else 0.0,  # short builds print no step lines
     )
 
