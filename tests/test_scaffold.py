@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -58,6 +59,18 @@ def test_init_creates_an_explainer_that_checks_and_builds_at_once(tmp_path: Path
     assert "notes/verbatim-text.html" in page  # the note's mention in the text is linked
     assert (site / "topics" / "example-topic.html").is_file()
     assert (site / "notes" / "verbatim-text.html").is_file()
+    # The exports and the schemas come with it: a CSV row per passage, each quote as the article has it.
+    model = json.loads((site / "data" / "explainer.json").read_text(encoding="utf-8"))
+    text = model["articles"][0]["text"]
+    rows = list(csv.DictReader(io.StringIO((site / "data" / "annotations.csv").read_text(encoding="utf-8-sig"))))
+    assert len(rows) == sum(len(a["passages"]) for a in model["annotations"]) == 2
+    assert all(row["quote"] == text[int(row["start"]) : int(row["end"])] for row in rows)
+    assert sorted(p.name for p in (site / "schemas").iterdir()) == [
+        "article.schema.json",
+        "note.schema.json",
+        "site.schema.json",
+        "topic.schema.json",
+    ]
 
 
 def test_the_commands_it_prints_work_from_where_it_was_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -527,3 +527,14 @@ def test_the_search_page_with_results_has_no_serious_accessibility_violations(
         assert not blocking, f"axe-core on the search page ({scheme}):\n" + describe_violations(blocking)
     finally:
         context.close()
+
+
+def test_a_scaffolded_explainer_is_searched_down_to_its_passages(tmp_path: Path) -> None:
+    folder, out = tmp_path / "new", tmp_path / "site"
+    assert cli_main(["init", str(folder)], stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    assert cli_main(["--content", str(folder), "--out", str(out)], stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    index = {p.relative_to(out).as_posix(): p.read_bytes() for p in (out / "pagefind").rglob("*") if p.is_file()}
+    found = fragments({f"pagefind/{path.split('/', 1)[1]}": data for path, data in index.items()})
+    assert set(found) == {"/articles/example-article.html", "/notes/verbatim-text.html", "/topics/example-topic.html"}
+    anchors = {a["id"] for a in found["/articles/example-article.html"]["anchors"] if a["element"] == "h2"}
+    assert {"p-copied-exactly-1", "p-another-example-passage-1"} <= anchors
