@@ -538,3 +538,10 @@ def test_a_scaffolded_explainer_is_searched_down_to_its_passages(tmp_path: Path)
     assert set(found) == {"/articles/example-article.html", "/notes/verbatim-text.html", "/topics/example-topic.html"}
     anchors = {a["id"] for a in found["/articles/example-article.html"]["anchors"] if a["element"] == "h2"}
     assert {"p-copied-exactly-1", "p-another-example-passage-1"} <= anchors
+
+
+def test_labels_and_values_stay_separate_words_in_the_index(sample_index):
+    # Pagefind joins adjacent <dt> and <dd> text: "sourcesAndre" would match neither word.
+    _, _, index = sample_index
+    content = fragments(index)["/notes/andrei-kartapolov.html"]["content"]
+    assert "Also called in the sources Andre Kartapolov" in content
