@@ -103,7 +103,6 @@ def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
     if process.returncode != 0:
         raise SystemExit(f"the build of {n} articles failed (exit {process.returncode})")
     seconds = time.perf_counter() - started
-    found = re.search(r"^search: done in ([0-9.]+) s$", steps, re.MULTILINE)
     files = [path for path in out.rglob("*") if path.is_file()]
     rebuilt = {"median": float("nan"), "index": float("nan")}
     if rebuild:
@@ -124,7 +123,7 @@ def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
         peak_bytes=peak,
         rebuild_seconds=rebuilt["median"],
         reindex_seconds=rebuilt["index"],
-        search_seconds=float(found[1]) if found else 0.0,  # short builds print no step lines
+        search_seconds=step_seconds(steps, "search") or 0.0,  # short builds print no step lines
     )
 
 
@@ -164,6 +163,12 @@ def measure_rebuild(content: Path) -> dict[str, object]:
             state = preview_index(result.state, out).state
             indexing.append(time.perf_counter() - started)
         return {"median": statistics.median(pages), "index": statistics.median(indexing), "times": pages}
+
+
+def step_seconds(steps: str, step: str) -> float | None:
+    """A step's time, from the lines a build prints when not on a terminal ('search: done in 1.23 s')."""
+    found = re.search(rf"^{step}: (?:\d+ )?done in ([0-9.]+) s$", steps, re.MULTILINE)
+    return float(found[1]) if found else None
 
 
 def _sample_peak(process: subprocess.Popen[str]) -> tuple[int, str]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -36,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.generate import generate, write_tree
+from benchmarks.run import step_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = work / f"ours-{run}"
             build = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]
             seconds, steps = _timed(build)
-            ours.append(seconds - _step_seconds(steps, "search"))
+            searching = step_seconds(steps, "search")
+            if searching is None:
+                raise SystemExit(f"the build did not report its search step:\n{steps}")
+            ours.append(seconds - searching)
             ours_searching.append(seconds)
             our_pages = count_pages(out)
             public = work / f"hugo-{run}"
@@ -187,14 +190,6 @@ def _timed(command: list[str]) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     return time.perf_counter() - started, done.stderr
-
-
-def _step_seconds(steps: str, step: str) -> float:
-    """The time of one step, from the lines a build prints when not on a terminal ('search: done in 1.23 s')."""
-    found = re.search(rf"^{step}: (?:\d+ )?done in ([0-9.]+) s$", steps, re.MULTILINE)
-    if found is None:
-        raise SystemExit(f"the build did not report its {step} step:\n{steps}")
-    return float(found[1])
 
 
 if __name__ == "__main__":

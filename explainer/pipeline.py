@@ -36,7 +36,7 @@ class Built:
     site: Site
     files: int
     bytes: int
-    paths: tuple[str, ...] = ()  # every file written, in the order it was made
+    paths: frozenset[str] = frozenset()  # every file written
 
 
 def check(content: Path, shown: str | None = None, base_url: str | None = None) -> Site:
@@ -58,17 +58,10 @@ def build(
         progress.begin("check", 0)
     check_output(out, _protected(content, templates))
     site = check(content, shown, base_url)
-    paths: list[str] = []
-
-    def made() -> Iterator[tuple[str, bytes | Iterable[bytes]]]:
-        for path, data in built_files(site, load_theme(templates), progress):
-            paths.append(path)
-            yield path, data
-
-    written = write_site(out, made())
+    written = write_site(out, built_files(site, load_theme(templates), progress))
     if progress:
         progress.finish()
-    return Built(site, written.files, written.bytes, tuple(paths))
+    return Built(site, written.files, written.bytes, written.paths)
 
 
 def built_files(

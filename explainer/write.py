@@ -65,6 +65,7 @@ class Written:
 
     files: int
     bytes: int
+    paths: frozenset[str] = frozenset()  # every file, relative to the output folder
 
 
 def write_site(out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes | Iterable[bytes]]]) -> Written:
@@ -115,7 +116,7 @@ def write_site(out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes
         raise
     if previous.exists():
         shutil.rmtree(previous)
-    return Written(len(paths), total)
+    return Written(len(paths), total, frozenset(paths))
 
 
 def update_site(out: Path, files: Mapping[str, bytes], removed: Collection[str], previous: Collection[str]) -> int:

@@ -85,6 +85,11 @@ SAMPLE: dict[str, str] = {
 ContentMaker = Callable[..., Path]
 
 
+def read_tree(folder: Path) -> dict[str, bytes | None]:
+    """Every file's bytes and every folder (None), by path: two equal trees hold the same files and folders."""
+    return {p.relative_to(folder).as_posix(): None if p.is_dir() else p.read_bytes() for p in sorted(folder.rglob("*"))}
+
+
 def write_tree(root: Path, files: Mapping[str, str | bytes | None]) -> Path:
     """Write files (dedented text, or bytes as they are) under root; None leaves a file out."""
     for relative, body in files.items():

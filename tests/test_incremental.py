@@ -26,7 +26,7 @@ from explainer.problems import ContentError
 from explainer.search import is_index_file
 from explainer.write import write_site
 
-from .conftest import TEMPLATES, ContentMaker, write_tree
+from .conftest import TEMPLATES, ContentMaker, read_tree, write_tree
 
 Edit = Callable[[random.Random, Path, Path], set[Path]]  # (rng, content, templates) -> files touched
 
@@ -52,7 +52,7 @@ def test_an_annotation_edit_renders_only_the_pages_that_show_it(make_content: Co
     assert {path for path in result.written if not is_index_file(path)} <= rendered | data
     assert any(is_index_file(path) for path in result.written), "the search index was not brought up to date"
     pipeline.build(content, tmp_path / "full", TEMPLATES)
-    assert _tree(out) == _tree(tmp_path / "full")
+    assert read_tree(out) == read_tree(tmp_path / "full")
 
 
 def test_an_asset_change_writes_only_that_asset(make_content: ContentMaker, tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ def _run_edits(tmp_path: Path, seed: int, steps: int) -> None:
     out = tmp_path / "out"
     result = _preview_build(pipeline.PreviewState(), content, out, templates, set())
     assert not result.problems
-    good = _tree(out)
+    good = read_tree(out)
 
     def step(touched: set[Path], what: str) -> pipeline.PreviewBuild:
         """Build after an edit; check the output against a full build, or the problems against `check`."""
@@ -106,9 +106,9 @@ def _run_edits(tmp_path: Path, seed: int, steps: int) -> None:
                 # What `build` writes, search index included (its own steps, to check the content once per step).
                 full = tmp_path / "full"
                 write_site(full, pipeline.built_files(site, load_theme(templates)))
-                good = _tree(full)
+                good = read_tree(full)
                 shutil.rmtree(full)
-        assert _tree(out) == good, f"{what}: the output differs from a full build of the same content"
+        assert read_tree(out) == good, f"{what}: the output differs from a full build of the same content"
         return built
 
     # Every kind of edit at least once, then random ones.
@@ -143,7 +143,7 @@ def test_a_deferred_build_writes_the_pages_first_and_the_data_files_after(
     assert {"data/explainer.json", "data/annotations.csv"} <= set(later.written)
     assert any(path.startswith("pagefind/") for path in later.written)
     pipeline.build(content, tmp_path / "full", TEMPLATES)
-    assert _tree(out) == _tree(tmp_path / "full")
+    assert read_tree(out) == read_tree(tmp_path / "full")
     # Nothing changed since: a second pass writes nothing.
     assert pipeline.preview_index(later.state, out).written == ()
 
@@ -154,11 +154,6 @@ def _preview_build(
     return pipeline.preview_build(
         state, content, out, templates, changed, shown=str(content), base_url=None, origin=None
     )
-
-
-def _tree(folder: Path) -> dict[str, bytes | None]:
-    """Every file's bytes and every folder (None), by path: two equal trees hold the same files and folders."""
-    return {p.relative_to(folder).as_posix(): None if p.is_dir() else p.read_bytes() for p in sorted(folder.rglob("*"))}
 
 
 def _files(folder: Path) -> dict[Path, bytes | None]:

@@ -78,3 +78,11 @@ def test_the_summary_names_the_folder_the_kinds_the_content_and_the_time() -> No
         "Built site in 0.46 s: 4 files (2 article pages, 1 other page, 1 other file); "
         "no problems in 1 article, 2 notes."
     )
+
+
+def test_the_benchmarks_read_the_step_times_from_the_plain_lines() -> None:
+    from benchmarks.run import step_seconds
+
+    lines = run(False, 0.2)
+    assert step_seconds(lines, "render") == 2.0 and step_seconds(lines, "write") == 0.0
+    assert step_seconds(lines, "search") is None

@@ -30,7 +30,7 @@ from explainer.load import load_theme
 from explainer.render import render_site
 
 from .browser_support import BLOCKING_IMPACTS, Recorder, axe_violations, build, describe_violations, serve
-from .conftest import ROOT, SAMPLE, TEMPLATES, ContentMaker, write_tree
+from .conftest import ROOT, SAMPLE, TEMPLATES, ContentMaker, read_tree, write_tree
 
 SUB_PATH = "sub/path"
 # A comment whose words are nowhere else, with text that looks like markup (Markdown shows raw HTML as text).
@@ -273,10 +273,6 @@ def test_a_pagefind_failure_fails_the_build_clearly(
     assert not out.exists()
 
 
-def _tree(folder: Path) -> dict[str, bytes | None]:
-    return {p.relative_to(folder).as_posix(): None if p.is_dir() else p.read_bytes() for p in sorted(folder.rglob("*"))}
-
-
 def _preview(state: pipeline.PreviewState, content: Path, out: Path, changed: set[Path], **options: Any):
     return pipeline.preview_build(
         state, content, out, TEMPLATES, changed, shown=str(content), base_url=None, origin=None, **options
@@ -287,13 +283,13 @@ def test_the_preview_can_index_after_the_pages_are_written(make_content: Content
     content, out = make_content(), tmp_path / "out"
     first = _preview(pipeline.PreviewState(), content, out, set())
     assert any(search.is_index_file(path) for path in first.written)
-    before = {path: data for path, data in _tree(out).items() if search.is_index_file(path)}
+    before = {path: data for path, data in read_tree(out).items() if search.is_index_file(path)}
     topic = content / "annotations" / "sorties.yml"
     topic.write_text(topic.read_text().replace("Both give the same figure.", "Both give the same count."))
 
     built = _preview(first.state, content, out, {topic}, search_now=False)
     assert not built.problems and "articles/alpha.html" in built.written
-    assert {path: data for path, data in _tree(out).items() if search.is_index_file(path)} == before
+    assert {path: data for path, data in read_tree(out).items() if search.is_index_file(path)} == before
 
     indexed = pipeline.preview_index(built.state, out)
     # The data files waited for this step too.
@@ -305,7 +301,7 @@ def test_the_preview_can_index_after_the_pages_are_written(make_content: Content
     }
     assert [step for step, _ in indexed.seconds] == ["data", "search"]
     pipeline.build(content, tmp_path / "full", TEMPLATES)
-    assert _tree(out) == _tree(tmp_path / "full")
+    assert read_tree(out) == read_tree(tmp_path / "full")
 
     again = pipeline.preview_index(indexed.state, out)  # nothing changed since: Pagefind does not run
     assert (again.written, again.removed, [step for step, _ in again.seconds]) == ((), (), ["data"])
@@ -330,7 +326,7 @@ def test_a_pagefind_failure_in_the_preview_is_a_problem_until_it_works(
     fixed = pipeline.preview_index(failed.state, out)
     assert not fixed.problems and fixed.written
     pipeline.build(content, tmp_path / "full", TEMPLATES)
-    assert _tree(out) == _tree(tmp_path / "full")
+    assert read_tree(out) == read_tree(tmp_path / "full")
 
 
 # --- In the browser ------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ def test_a_stream_of_files_is_written_whole_or_in_pieces_with_the_marker_listing
         yield "articles/a.html", b"a"
 
     written = write_site(out, made())
-    assert written == Written(files=4, bytes=len(b"home[1,2]a"))
+    paths = frozenset({"index.html", "data/big.json", "data/empty.json", "articles/a.html"})
+    assert written == Written(files=4, bytes=len(b"home[1,2]a"), paths=paths)
     tree = _tree(out)
     assert tree["data/big.json"] == b"[1,2]" and tree["data/empty.json"] == b"" and tree["index.html"] == b"home"
     assert tree[MARKER].decode().splitlines()[1:] == [
