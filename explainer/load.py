@@ -154,15 +154,24 @@ _NO_KEYS: Mapping[str, int] = MappingProxyType({})
 # Text libyaml may read otherwise than PyYAML's own reader, left to the careful reading: tabs (libyaml
 # takes them as spaces in more places), backslash escapes, line breaks other than '\n', byte-order
 # marks and the characters PyYAML refuses; then ':?' (which ends a plain scalar in libyaml's flow
-# collections only) and directives (see _unsure).
+# collections only), a block scalar's header followed at once by '#' (a comment to libyaml, an error
+# to PyYAML) and directives (see _unsure).
 _UNSURE_CHARACTER = re.compile(
     r"[^\n\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 
+_BLOCK_HEADER_COMMENT = re.compile(r"[|>][-+0-9]{0,2}#")
+
 
 def _unsure(text: str) -> bool:
     """True when libyaml may read `text` otherwise than PyYAML does (separate searches are the fastest)."""
-    return bool(_UNSURE_CHARACTER.search(text)) or ":?" in text or text.startswith("%") or "\n%" in text
+    return (
+        bool(_UNSURE_CHARACTER.search(text))
+        or ":?" in text
+        or text.startswith("%")
+        or "\n%" in text
+        or ("#" in text and bool(_BLOCK_HEADER_COMMENT.search(text)))
+    )
 
 
 class _UnsureError(Exception):
