@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shlex
 import sys
 import time
@@ -191,7 +192,13 @@ def main(
         # Progress goes to stderr, so stdout holds only the summary: a bar on a terminal, lines elsewhere.
         progress = Progress(err_stream, _is_terminal(err_stream))
         built = pipeline.build(
-            content, Path(args.out), templates, shown=args.content, base_url=args.base_url, progress=progress
+            content,
+            Path(args.out),
+            templates,
+            shown=args.content,
+            base_url=args.base_url,
+            progress=progress,
+            cache=cache_folder(),
         )
     except ContentError as error:
         report(error, err_stream)
@@ -202,6 +209,11 @@ def main(
     seconds = time.perf_counter() - started
     print(build_summary(args.out, built.paths, _counts(built.site), seconds), file=out_stream)
     return 0
+
+
+def cache_folder() -> Path:
+    """Where builds keep what saves time on the next one: explainer/ in the user's cache folder (XDG_CACHE_HOME)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "explainer"
 
 
 def quote(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

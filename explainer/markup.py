@@ -8,6 +8,9 @@ from xml.etree import ElementTree
 
 import markdown
 import nh3
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
 from markdown.inlinepatterns import InlineProcessor
 from markupsafe import Markup
 
@@ -50,7 +53,9 @@ class MarkdownRenderer:
     """Renders Markdown fields for pages at one depth of the site."""
 
     def __init__(self, root: str, note_titles: Mapping[str, str]) -> None:
-        self._md = markdown.Markdown(extensions=["footnotes", "tables", "sane_lists"], output_format="html")
+        # Extensions given as objects, not names: finding them by name scans every installed package's entry points.
+        extensions = [FootnoteExtension(), TableExtension(), SaneListExtension()]
+        self._md = markdown.Markdown(extensions=extensions, output_format="html")
         # Raw HTML in content is text, never markup: drop the passes that would keep it.
         self._md.preprocessors.deregister("html_block")
         self._md.inlinePatterns.deregister("html")
@@ -58,6 +63,10 @@ class MarkdownRenderer:
             _NoteLink(lambda slug: f"{root}notes/{slug}.html", note_titles), "note_link", 175
         )
         self._cache: dict[str, Markup] = {}
+
+    def has(self, text: str) -> bool:
+        """True when `text` was converted already (calling again costs nothing)."""
+        return text in self._cache
 
     def __call__(self, text: str) -> Markup:
         if text not in self._cache:

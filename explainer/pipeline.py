@@ -8,11 +8,10 @@ import gc
 import itertools
 import time
 import traceback
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +23,7 @@ from .load import Content, Theme, load_content, load_theme, reload_content
 from .model import Site
 from .problems import ContentError, Problem
 from .progress import Progress
-from .render import site_pages, stream_site
+from .render import make_environment, make_renderers, site_pages, stream_site, template_cache
 from .resolve import Resolution, resolution, resolve
 from .write import OutputChangedError, check_output, update_site, write_site
 
@@ -52,39 +51,41 @@ def build(
     shown: str | None = None,
     base_url: str | None = None,
     progress: Progress | None = None,
+    cache: Path | None = None,
 ) -> Built:
-    """Build the site from `content` into `out`; nothing is written unless every step succeeds."""
+    """Build the site from `content` into `out`; nothing is written unless every step succeeds.
+
+    `cache` is a folder where compiled templates are kept from one build to the next.
+    """
     if progress:
         progress.begin("check", 0)
     check_output(out, _protected(content, templates))
     site = check(content, shown, base_url)
-    written = write_site(out, built_files(site, load_theme(templates), progress))
+    written = write_site(out, built_files(site, load_theme(templates), progress, template_cache(cache)))
     if progress:
         progress.finish()
     return Built(site, written.files, written.bytes, written.paths)
 
 
 def built_files(
-    site: Site, theme: Theme, progress: Progress | None = None
+    site: Site, theme: Theme, progress: Progress | None = None, compiled: jinja2.BytecodeCache | None = None
 ) -> Iterator[tuple[str, bytes | Iterable[bytes]]]:
     """Every file of the built site as it is made (not held): pages, data files and assets, then the search index.
 
-    Only the searched pages are kept, for the index (render.stream_site: each file's pieces must be
-    read before the next file is asked for).
+    Pagefind starts on the search documents first and makes the index while the pages are
+    rendered; a failure or an early stop stops it too.
     """
-    searched = set(search.indexed_pages(site))
-    pages: dict[str, bytes] = {}
-    if progress:
-        progress.begin("pages", len(site_pages(site)))
-    for path, data in stream_site(site, theme):
-        if path in searched and isinstance(data, bytes):
-            pages[path] = data
-        if progress and path.endswith(".html"):
-            progress.advance()
-        yield path, data
-    if progress:
-        progress.begin("search", 0)
-    yield from search.index_files(site, pages).items()
+    renderers = make_renderers(site, theme, make_environment(theme, compiled))
+    with search.start_index(search.search_input(site, renderers.markdown("../"))) as indexing:
+        if progress:
+            progress.begin("pages", len(site_pages(site)))
+        for path, data in stream_site(site, theme, renderers=renderers):
+            if progress and path.endswith(".html"):
+                progress.advance()
+            yield path, data
+        if progress:
+            progress.begin("search", 0)
+        yield from indexing.files().items()
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,6 @@ class PreviewState:
     content: Content | None = None  # what was read last, so a change re-reads only its files
     theme: Theme | None = None  # the templates and assets read last
     rendered: Rendered | None = None  # the last good build: what the output folder holds
-    pages: Mapping[str, bytes] = dataclasses.field(default_factory=dict)  # its searched pages: the index's input
     searched: search.SearchInput | None = None  # what the search index in the output folder was made from
     resolution: Resolution | None = None  # the last resolve: the next one redoes only what changed since
 
@@ -180,9 +180,8 @@ def preview_build(
                 with writing:
                     update_site(out, changes.files, changes.removed, state.rendered.digests.keys())
                 lap("write")
-                pages = {path: changes.files.get(path) or state.pages[path] for path in search.indexed_pages(site)}
                 built = PreviewBuild(
-                    dataclasses.replace(kept, rendered=rendered, pages=MappingProxyType(pages)),
+                    dataclasses.replace(kept, rendered=rendered),
                     site,
                     (),
                     changes.rendered,
@@ -201,9 +200,8 @@ def preview_build(
         lap("write")
     except jinja2.TemplateError as error:
         return PreviewBuild(kept, None, (template_problem(error, templates),))
-    pages = {path: files[path] for path in search.indexed_pages(site)}
     built = PreviewBuild(
-        PreviewState(loaded, theme, rendered, MappingProxyType(pages), None, resolution=resolved),
+        PreviewState(loaded, theme, rendered, None, resolution=resolved),
         site,
         (),
         tuple(rendered.reads),
@@ -221,8 +219,8 @@ def preview_index(
     """Bring what a build may leave for later up to date: the site-wide files, then the search index.
 
     The site-wide files (data files, sitemap) are made again and written when their bytes changed.
-    Pagefind runs only when a searched page changed (everything a page's searched sections hold,
-    its passages and their comments, the page shows too). Only files whose bytes changed are
+    Pagefind runs only when a search document changed (a template change never changes one).
+    Only files whose bytes changed are
     written, through update_site, with `writing` held. A Pagefind failure is reported as a problem.
     """
     rendered = state.rendered
@@ -256,10 +254,9 @@ def _index(state: PreviewState, out: Path, writing: AbstractContextManager[Any] 
     rendered = state.rendered
     assert rendered is not None
     started = time.perf_counter()
-    pages = tuple((path, state.pages[path]) for path in search.indexed_pages(rendered.site))
-    if state.searched is not None and state.searched.pages == pages:
+    source = search.search_input(rendered.site)
+    if source == state.searched:
         return PreviewBuild(state, rendered.site, ())
-    source = search.search_input(rendered.site, state.pages)
     try:
         files = search.make_index(source)
     except search.SearchError as error:

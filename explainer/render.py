@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
+import hashlib
 import itertools
 import operator
+import os
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -74,15 +79,19 @@ def format_date(value: str) -> str:
     return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
 
 
-def make_environment(theme: Theme) -> jinja2.Environment:
-    """A Jinja environment over the theme's templates: autoescaped, strict about undefined names."""
+TEMPLATE_OPTIONS = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
+def make_environment(theme: Theme, compiled: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+    """A Jinja environment over the theme's templates: autoescaped, strict about undefined names.
+
+    `compiled` (from template_cache) keeps compiled templates between builds.
+    """
     env = jinja2.Environment(
         loader=jinja2.DictLoader(dict(theme.templates)),
-        autoescape=True,
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+        bytecode_cache=compiled,
+        **TEMPLATE_OPTIONS,  # type: ignore[arg-type]
     )
     env.filters["date"] = format_date
     env.globals.update(
@@ -95,6 +104,42 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         original_link=remembering_links(),
     )
     return env
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates in a folder, where a file that cannot be read or written costs only time."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, ValueError, EOFError, TypeError):  # unreadable, or not what Jinja wrote
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def template_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
+    """A cache of compiled templates in `folder` (made if need be), or None when it cannot be used safely.
+
+    Compiling the templates is most of the time a small site takes to render. A template is used
+    from the cache only when its source is the same to the byte (Jinja compares a checksum), with
+    the same Jinja and the same options (they name the cache's files). The folder must be this
+    user's own and writable by nobody else: what it holds is run as code.
+    """
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None
+    options = repr((jinja2.__version__, sorted(TEMPLATE_OPTIONS.items())))
+    key = hashlib.sha256(options.encode("utf-8")).hexdigest()[:16]
+    return _CompiledTemplates(str(folder), f"template-{key}-%s.cache")
 
 
 @dataclass(frozen=True)
@@ -321,7 +366,7 @@ CHUNK_PAGES = 16  # pages a process renders per turn: few enough that the proces
 
 
 def stream_site(
-    site: Site, theme: Theme, processes: int | None = None
+    site: Site, theme: Theme, processes: int | None = None, renderers: Renderers | None = None
 ) -> Iterator[tuple[str, bytes | Iterable[bytes]]]:
     """Every file of render_site, handed on as it is made, not held: a large site's files need not fit in memory.
 
@@ -330,9 +375,10 @@ def stream_site(
     per CPU this process may use from PARALLEL_PAGES pages on, as many as MEMORY_BUDGET allows
     (each forked process comes to hold a copy of much of the site). Files come in no fixed order;
     each file's bytes are the same however many processes make them. A file in pieces (the data
-    files) must be read to its end before the next file is asked for.
+    files) must be read to its end before the next file is asked for. `renderers` (from
+    make_renderers) keep what was converted with them before.
     """
-    renderers = make_renderers(site, theme)
+    renderers = renderers or make_renderers(site, theme)
     pages = site_pages(site)
     if processes is None:
         processes = _processes(len(pages))
@@ -370,8 +416,10 @@ def _processes(pages: int) -> int:
 
 def _converted(site: Site, renderers: Renderers, processes: int) -> dict[str, Markup]:
     """The annotation comments and topic summaries as pages in folders show them, converted in `processes` processes."""
-    texts = sorted({a.comment for a in site.annotations.values()} | {t.summary for t in site.topics.values()} - {""})
     convert = renderers.markdown("../")
+    texts = {a.comment for a in site.annotations.values()} | {t.summary for t in site.topics.values()} - {""}
+    # Those converted already with these renderers (for the search documents) are not converted again.
+    texts = sorted(text for text in texts if not (isinstance(convert, MarkdownRenderer) and convert.has(text)))
 
     def task(chunk: Sequence[int]) -> Callable[[], Iterator[tuple[str, bytes]]]:
         return lambda: ((str(number), convert(texts[number]).encode("utf-8")) for number in chunk)

@@ -1,54 +1,61 @@
-"""Search: the Pagefind index of the rendered pages, made in memory (path -> bytes, under pagefind/).
+"""Search: the Pagefind index of the site's articles, notes and topics (path -> bytes, under pagefind/).
 
-Searched: every article, note and topic page (its <main>); not the lists, the side-by-side pages
-(they repeat the articles' text) or the 404 page. On an article page, the margin notes are not
-searched as they are shown: each annotated passage becomes a section of the page's searched text
-instead, headed by the passage's words, holding its annotation's comment, with the passage's
-anchor (`p-<passage id>`) as the heading's id. Pagefind makes every such heading a sub-result
-whose address is the passage itself, so a search for words of a comment or a passage leads to
-the exact passage. (A custom record per passage would do the same, but the index of 1,000
-articles then has 20,000 more files and takes about twice as long to make.)
+What is searched is written for the index from the site's model, not taken from the pages: each
+article, note and topic becomes a small search document holding only its searched text.
+Pagefind's time and memory grow with the HTML it parses, not with the words it keeps, and a
+page's margin notes, links and lists are most of its bytes and none of its searched words (for
+1,000 articles: documents of 14 MB instead of pages of 82 MB, indexed in 3 s instead of 14 s, in
+half the memory).
 
-Pagefind's binary runs as a service that takes pages over a pipe and hands the index files back.
-The pagefind package's own Python client for it is not used: it reads one answer per tenth of a
-second (13.5 s just to send the Syria site's 133 pages; this module makes the whole index in
-0.6 s), and it hangs for good when the answer holding the index is over its 2 MiB limit on a read
-from the pipe (the index of 1,000 articles is 12.5 MB). This module speaks the same protocol
-(base64-encoded JSON messages, each followed by a comma), with a thread writing the requests while
-the answers are read, so neither pipe can fill up and stall the other.
+- An article: its title, outlet, author and date; its paragraphs (subheadings at their anchors,
+  `para-<n>`); then a section per annotated passage, headed by the passage's words at the
+  passage's anchor (`p-<passage id>`), holding its annotation's comment.
+- A note: its title, kind, summary, other names, date and text.
+- A topic: its title and summary; then a section per annotation at its anchor (`ann-<id>`):
+  its relation and passages' words as heading, and its comment.
+
+Pagefind makes every heading with an id a sub-result whose address is that anchor, so a search
+for words of a comment or a passage leads to the exact passage.
+
+Pagefind's command-line program indexes the documents, written to a temporary folder, in a
+process of its own: start_index starts it before the pages are rendered, and IndexJob.files
+collects the index after, so both go on at once. Pagefind holds a whole index in memory while it
+makes it (about a third of a megabyte per article), so a large site is indexed in parts of at
+most PART_DOCUMENTS documents, one after the other, each a Pagefind index of its own in a folder
+of pagefind/ that the search page merges into the first (Pagefind's mergeIndex); PARTS_FILE lists
+them.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import functools
-import itertools
 import json
+import os
+import shutil
 import subprocess
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from pathlib import Path
+
+from markupsafe import Markup
 
 from .markup import MarkdownRenderer
 from .model import Site
 from .problems import ContentError, Problem
-from .render import RELATION_LABELS, article_path, site_pages
+from .render import RELATION_LABELS, article_path, format_date, note_path, topic_path
 
 INDEX_FOLDER = "pagefind"
-INDEXED_KINDS = ("article", "note", "topic")
-# Not searched as a page's own text: an article's margin notes (each passage's annotation is a
-# section of its own instead), what a capture left out (a site's furniture), hints and links
-# repeated on every page, and what screen readers skip too (the relations' symbols).
-EXCLUDED = (".margin-notes", ".omitted", ".hint", ".in-original", '[aria-hidden="true"]')
+PARTS_FILE = "parts.json"  # in INDEX_FOLDER: the folders of the parts after the first, for the search page
+PART_DOCUMENTS = 2000  # documents per index: Pagefind then needs about 600 MB for 1,200 articles
 # Pagefind's ready-made interfaces and its highlighting script: the search page has its own.
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
-TIMEOUT = 600.0  # seconds: 1,000 articles index in well under a minute
+TIMEOUT = 600.0  # seconds for one part: 2,000 documents index in well under a minute
 INSTALL_HINT = "install the requirements: python -m pip install -r requirements.txt"
-END_OF_MAIN = b"</main>"
+DOCUMENTS_FOLDER = "documents"  # in a part's temporary folder: the search documents, at their pages' paths
+OUTPUT_FOLDER = "index"  # in a part's temporary folder: what Pagefind makes
+LOG_FILE = "pagefind.log"  # in a part's temporary folder: what Pagefind printed
 
 
 class SearchError(ContentError):
@@ -60,13 +67,16 @@ class SearchInput:
     """Everything the index is made from: equal inputs give byte-identical indexes."""
 
     language: str
-    pages: tuple[tuple[str, bytes], ...]  # (path, HTML) of every searched page, in site order
-    passages: Mapping[str, str]  # article page path -> the HTML of its passages' sections
+    documents: tuple[tuple[str, str], ...]  # (page path, its search document's HTML), in site order
 
 
 def indexed_pages(site: Site) -> list[str]:
-    """The paths of the pages that are searched: articles, notes and topics."""
-    return [page.path for page in site_pages(site) if page.kind in INDEXED_KINDS]
+    """The paths of the pages that are searched: articles, notes and topics, in site order."""
+    return [
+        *(article_path(slug) for slug in site.articles),
+        *(note_path(slug) for slug in site.notes),
+        *(topic_path(slug) for slug in site.topics),
+    ]
 
 
 def is_index_file(path: str) -> bool:
@@ -74,70 +84,58 @@ def is_index_file(path: str) -> bool:
     return path.startswith(INDEX_FOLDER + "/")
 
 
-def search_input(site: Site, pages: Mapping[str, bytes]) -> SearchInput:
-    """What the index of `site` is made from, given (at least) every searched page's HTML."""
-    return SearchInput(
-        site.config.language, tuple((path, pages[path]) for path in indexed_pages(site)), passage_sections(site)
-    )
+def search_input(site: Site, markdown: Callable[[str], Markup] | None = None) -> SearchInput:
+    """What the index of `site` is made from: the search document of every searched page.
+
+    `markdown` converts the comments, summaries and notes' text (the pages' own converter, so that
+    each is converted once); links in it are not searched, so where they lead does not matter.
+    """
+    markdown = markdown or MarkdownRenderer("", {slug: note.title for slug, note in site.notes.items()})
+    return SearchInput(site.config.language, tuple(zip(indexed_pages(site), _documents(site, markdown), strict=True)))
 
 
-def passage_sections(site: Site) -> dict[str, str]:
-    """For each article page, a searched section per annotated passage, in text order: its words and its comment."""
-    markdown = MarkdownRenderer("", {slug: note.title for slug, note in site.notes.items()})
-    sections: dict[str, str] = {}
-    for slug, passage_ids in site.passages_by_article.items():
-        parts = []
-        for passage_id in passage_ids:
+def _documents(site: Site, markdown: Callable[[str], Markup]) -> list[str]:
+    """The search documents of the articles, notes and topics, in the order of indexed_pages."""
+    documents = []
+    for slug, article in site.articles.items():
+        byline = ", ".join(part for part in (article.outlet, article.author, format_date(article.published)) if part)
+        parts = [f"<h1>{escape(article.title)}</h1>\n<p>{escape(byline)}</p>\n"]
+        for paragraph in article.paragraphs:
+            words = escape(article.text[paragraph.start : paragraph.end])
+            parts.append(
+                f'<h2 id="para-{paragraph.number}">{words}</h2>\n' if paragraph.heading else f"<p>{words}</p>\n"
+            )
+        for passage_id in site.passages_by_article[slug]:
             passage = site.passages[passage_id]
             annotation = site.annotations[passage.annotation]
-            relation = RELATION_LABELS[annotation.relation][0]
-            heading = f"{quoted(passage.exact, 100)} (annotated: {relation})"
+            heading = f"{quoted(passage.exact, 100)} (annotated: {RELATION_LABELS[annotation.relation][0]})"
             comment = markdown(annotation.comment) if annotation.comment else ""
             parts.append(f'<section><h2 id="p-{escape(passage.id)}">{escape(heading)}</h2>{comment}</section>\n')
-        if parts:
-            sections[article_path(slug)] = "".join(parts)
-    return sections
+        documents.append(_page(site, article.title, parts))
+    for note in site.notes.values():
+        facts = [note.kind.capitalize() if note.kind else "Note", note.summary, ", ".join(note.aliases)]
+        facts.append(format_date(note.date))
+        parts = [f"<h1>{escape(note.title)}</h1>\n"]
+        parts.extend(f"<p>{escape(fact)}</p>\n" for fact in facts if fact)
+        parts.append(markdown(note.body))
+        documents.append(_page(site, note.title, parts))
+    for topic in site.topics.values():
+        parts = [f"<h1>{escape(topic.title)}</h1>\n", markdown(topic.summary) if topic.summary else ""]
+        for annotation_id in topic.annotations:
+            annotation = site.annotations[annotation_id]
+            quotes = "; ".join(quoted(passage.exact, 100) for passage in annotation.passages)
+            heading = f"{RELATION_LABELS[annotation.relation][0]}: {quotes}"
+            comment = markdown(annotation.comment) if annotation.comment else ""
+            parts.append(f'<section><h2 id="ann-{escape(annotation.id)}">{escape(heading)}</h2>{comment}</section>\n')
+        documents.append(_page(site, topic.title, parts))
+    return documents
 
 
-def index_files(site: Site, pages: Mapping[str, bytes], binary: Path | None = None) -> dict[str, bytes]:
-    """The search index of `site`, given (at least) every searched page's HTML: path -> bytes, under pagefind/."""
-    return make_index(search_input(site, pages), binary)
-
-
-def make_index(source: SearchInput, binary: Path | None = None, timeout: float = TIMEOUT) -> dict[str, bytes]:
-    """Run Pagefind over the pages; raises SearchError, naming what failed, when it cannot."""
-    config = {
-        "root_selector": "main",
-        "exclude_selectors": list(EXCLUDED),
-        "force_language": source.language,
-        "keep_index_url": True,
-        "write_playground": False,
-    }
-    problems = [
-        Problem(path, 0, "the page has no </main>, after which its passages' sections are searched")
-        for path, html in source.pages
-        if path in source.passages and END_OF_MAIN not in html
-    ]
-    if problems:
-        raise SearchError(problems)
-
-    def payload(path: str, html: bytes) -> dict[str, Any]:
-        sections = source.passages.get(path)
-        if sections:
-            end = html.rindex(END_OF_MAIN)
-            html = html[:end] + sections.encode("utf-8") + html[end:]
-        return {"type": "AddFile", "url": f"/{path}", "file_path": None, "file_contents": html.decode("utf-8")}
-
-    requests = [(path, functools.partial(payload, path, html)) for path, html in source.pages]
-    files = _run_service(binary or _binary(), config, requests, timeout)
-    index: dict[str, bytes] = {}
-    for name, content in sorted(files.items()):
-        parts = PurePosixPath(name).parts
-        if not parts or PurePosixPath(name).is_absolute() or ".." in parts:
-            raise _error(f"Pagefind made a file outside its folder: {name!r}")
-        if not name.startswith(UNUSED):
-            index[f"{INDEX_FOLDER}/{name}"] = content
-    return index
+def _page(site: Site, title: str, parts: Sequence[str]) -> str:
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(site.config.language)}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head>\n<body><main>\n{''.join(parts)}</main></body></html>\n"
+    )
 
 
 def quoted(text: str, limit: int) -> str:
@@ -147,150 +145,167 @@ def quoted(text: str, limit: int) -> str:
     return text if text[:1] in "\"“‘'" else f"“{text}”"
 
 
-def _binary() -> Path:
-    """Where Pagefind's binary is: the pagefind package finds the one its [bin] extra installed."""
+def part_folder(number: int) -> str:
+    """The folder of an index's part (from 0) within the site: the first is INDEX_FOLDER, the others in it."""
+    return INDEX_FOLDER if number == 0 else f"{INDEX_FOLDER}/part-{number + 1}"
+
+
+def index_files(site: Site, binary: Path | None = None) -> dict[str, bytes]:
+    """The search index of `site`: path -> bytes, under pagefind/."""
+    return make_index(search_input(site), binary)
+
+
+def make_index(source: SearchInput, binary: Path | None = None, timeout: float = TIMEOUT) -> dict[str, bytes]:
+    """Run Pagefind over the documents and wait for it; raises SearchError, naming what failed, when it cannot."""
+    with start_index(source, binary, timeout) as job:
+        return job.files()
+
+
+def start_index(
+    source: SearchInput, binary: Path | None = None, timeout: float = TIMEOUT, part_documents: int | None = None
+) -> IndexJob:
+    """Write the documents to a temporary folder and start Pagefind on the first part; IndexJob.files finishes."""
+    program = binary or _binary()
+    part_documents = part_documents or PART_DOCUMENTS
+    folder = Path(tempfile.mkdtemp(prefix="explainer-search-"))
+    # Pagefind refuses to make an index of nothing: a site with nothing to search has no index.
+    starts = range(0, len(source.documents), part_documents)
+    job = IndexJob(program, folder, source.language, len(starts), timeout)
     try:
-        from pagefind.service import get_executable
+        for number, at in enumerate(starts):
+            documents = folder / str(number) / DOCUMENTS_FOLDER
+            for path, html in source.documents[at : at + part_documents]:
+                file = documents / path
+                file.parent.mkdir(parents=True, exist_ok=True)
+                file.write_text(html, encoding="utf-8")
+        if job.parts:
+            job.start_next()
+    except BaseException:
+        job.stop()
+        raise
+    return job
+
+
+@dataclass
+class IndexJob:
+    """Pagefind making an index, part after part, in processes of its own; `files` waits for it and collects it.
+
+    The temporary folder holds one folder per part: its documents, Pagefind's output and log.
+    A job is ended by `files` or `stop` (as a context manager, on leaving it): the folder is
+    removed and a Pagefind still running is stopped.
+    """
+
+    binary: Path
+    folder: Path
+    language: str
+    parts: int
+    timeout: float
+    _running: subprocess.Popen[bytes] | None = None
+    _started: float = 0.0
+    _next: int = 0
+    _collected: dict[str, bytes] = field(default_factory=dict)
+
+    def __enter__(self) -> IndexJob:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start_next(self) -> None:
+        """Start Pagefind on the next part."""
+        part = self.folder / str(self._next)
+        self._next += 1
+        command = [str(self.binary), "--site", DOCUMENTS_FOLDER, "--output-path", OUTPUT_FOLDER]
+        command += ["--root-selector", "main", "--force-language", self.language, "--keep-index-url"]
+        # Pagefind reads settings from its working folder and from PAGEFIND_* variables: it gets neither.
+        environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
+        with open(part / LOG_FILE, "wb") as log:
+            try:
+                self._running = subprocess.Popen(
+                    command, cwd=part, env=environment, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                )
+            except OSError as error:
+                raise _error(f"cannot run Pagefind ({self.binary}): {error}; {INSTALL_HINT}") from None
+        self._started = time.monotonic()
+
+    def files(self) -> dict[str, bytes]:
+        """Wait for every part, and return the index's files; raises SearchError when Pagefind failed."""
+        try:
+            while self._running is not None:
+                self._finish_part()
+                if self._next < self.parts:
+                    self.start_next()
+                else:
+                    self._running = None
+            if self.parts:
+                self._collected[f"{INDEX_FOLDER}/{PARTS_FILE}"] = _parts_file(self.parts)
+            return dict(sorted(self._collected.items()))
+        finally:
+            self.stop()
+
+    def _finish_part(self) -> None:
+        """Wait for the running part, and collect its files."""
+        process = self._running
+        assert process is not None
+        number = self._next - 1
+        part = self.folder / str(number)
+        try:
+            status = process.wait(max(0.0, self.timeout - (time.monotonic() - self._started)))
+        except subprocess.TimeoutExpired:
+            raise _error(f"Pagefind did not finish within {self.timeout:g} s and was stopped") from None
+        if status != 0:
+            printed = (part / LOG_FILE).read_text("utf-8", "replace").strip()
+            raise _error(f"Pagefind failed (exit status {status})" + (f": {printed}" if printed else ""))
+        prefix = part_folder(number)
+        output = part / OUTPUT_FOLDER
+        if not output.is_dir():
+            raise _error("Pagefind finished without making an index")
+        for file in sorted(output.rglob("*")):
+            name = file.relative_to(output).as_posix()
+            if file.is_symlink() or not (file.is_file() or file.is_dir()):
+                raise _error(f"Pagefind made something that is not a file: {name!r}")
+            if file.is_file() and not name.startswith(UNUSED):
+                self._collected[f"{prefix}/{name}"] = file.read_bytes()
+
+    def stop(self) -> None:
+        """Stop Pagefind if it is still running, and remove the temporary folder."""
+        process, self._running = self._running, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _parts_file(parts: int) -> bytes:
+    """The list of the parts the search page merges into the first: their folders relative to the first's."""
+    later = [part_folder(number).removeprefix(INDEX_FOLDER + "/") + "/" for number in range(1, parts)]
+    return (json.dumps(later) + "\n").encode("utf-8")
+
+
+def _binary() -> Path:
+    """Where Pagefind's binary is: PAGEFIND_BINARY_PATH, or the one the pagefind package's [bin] extra installed.
+
+    As the pagefind package finds it, without importing its client (which takes longer than the
+    Syria site takes to index).
+    """
+    named = os.environ.get("PAGEFIND_BINARY_PATH")
+    if named is not None:
+        return Path(named)
+    try:
+        from pagefind_bin import get_executable
     except ImportError:
-        raise _error(f"the pagefind package is not installed; {INSTALL_HINT}") from None
-    found = get_executable()
+        try:
+            from pagefind.service import get_executable
+        except ImportError:
+            raise _error(f"the pagefind package is not installed; {INSTALL_HINT}") from None
+    try:
+        found = get_executable()
+    except FileNotFoundError:
+        found = None
     if found is None:
         raise _error(f"Pagefind's binary is not installed; {INSTALL_HINT}")
-    return found
-
-
-def _run_service(
-    binary: Path,
-    config: Mapping[str, Any],
-    requests: Sequence[tuple[str, Callable[[], dict[str, Any]]]],
-    timeout: float,
-) -> dict[str, bytes]:
-    """Start Pagefind's service, make one index, send it every request, and return the index's files.
-
-    `requests` are (the page it is about, a function making it): made as they are sent, so the
-    whole encoded site is never in memory at once. A failing request is a problem at its page.
-    """
-    try:
-        process = subprocess.Popen(
-            [str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-    except OSError as error:
-        raise _error(f"cannot run Pagefind ({binary}): {error}; {INSTALL_HINT}") from None
-    stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
-    assert stdin is not None and stdout is not None and stderr is not None
-    said: list[bytes] = []
-    drain = threading.Thread(target=lambda: said.append(stderr.read()), daemon=True)
-    drain.start()
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        process.kill()
-
-    timer = threading.Timer(timeout, expire)  # a Pagefind that hangs must not hang the build
-    timer.daemon = True  # nor keep a program that is ending waiting for it
-    timer.start()
-    writer = None
-    finished = False
-    try:
-        answers = _answers(stdout)
-        _send(stdin, [_message(0, {"type": "NewIndex", "config": dict(config)})])
-        first = next(answers, None)
-        if first is None:
-            raise _error(_stopped(process, said, drain, expired, timeout, "before it started an index"))
-        if first["payload"].get("type") != "NewIndex":
-            raise _error(f"Pagefind could not start an index: {first['payload'].get('message', first)}")
-        index_id = first["payload"]["index_id"]
-        last = len(requests) + 1
-        messages = itertools.chain(
-            (_message(n, {**make(), "index_id": index_id}) for n, (_, make) in enumerate(requests, 1)),
-            [_message(last, {"type": "GetFiles", "index_id": index_id})],
-        )
-        writer = threading.Thread(target=_send, args=(stdin, messages), daemon=True)
-        writer.start()
-        problems: list[Problem] = []
-        for answer in answers:
-            number, payload = answer.get("message_id"), answer["payload"]
-            if payload.get("type") == "Error":
-                about = requests[number - 1][0] if isinstance(number, int) and 0 < number < last else INDEX_FOLDER
-                problems.append(Problem(about, 0, f"Pagefind could not index it: {payload.get('message')}"))
-            if number == last:
-                break
-        else:
-            raise _error(_stopped(process, said, drain, expired, timeout, "before it made the index"))
-        finished = True
-        if problems:
-            raise SearchError(problems)
-        return {file["path"]: base64.b64decode(file["content"]) for file in payload["files"]}
-    except (KeyError, TypeError, ValueError) as error:  # ValueError: also bad JSON and bad base64
-        raise _error(f"Pagefind answered something unreadable: {error!r}") from None
-    finally:
-        timer.cancel()
-        _close(process, writer, drain, finished)
+    return Path(found)
 
 
 def _error(message: str) -> SearchError:
     return SearchError([Problem(INDEX_FOLDER, 0, message)])
-
-
-def _message(number: int, payload: Mapping[str, Any]) -> bytes:
-    return base64.b64encode(json.dumps({"message_id": number, "payload": payload}).encode("utf-8")) + b","
-
-
-def _send(stream: IO[bytes], messages: Iterable[bytes]) -> None:
-    """Write messages to Pagefind; a closed pipe means it stopped, which the reader reports."""
-    try:
-        for message in messages:
-            stream.write(message)
-        stream.flush()
-    except (OSError, ValueError):
-        pass
-
-
-def _answers(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
-    """Pagefind's answers as they arrive, until it stops."""
-    pending: list[bytes] = []
-    while chunk := stream.read1(1 << 20):  # type: ignore[attr-defined]
-        *complete, rest = chunk.split(b",")
-        for piece in complete:
-            pending.append(piece)
-            yield json.loads(base64.b64decode(b"".join(pending)))
-            pending = []
-        pending.append(rest)
-
-
-def _stopped(
-    process: subprocess.Popen[bytes],
-    said: list[bytes],
-    drain: threading.Thread,
-    expired: threading.Event,
-    timeout: float,
-    when: str,
-) -> str:
-    """Why Pagefind stopped answering: it ran out of time, or it exited (with what it printed)."""
-    if expired.is_set():
-        return f"Pagefind did not finish within {timeout:g} s and was stopped"
-    code = process.wait()
-    drain.join(timeout=5)
-    printed = b"".join(said).decode("utf-8", "replace").strip()
-    return f"Pagefind stopped {when} (exit status {code})" + (f": {printed}" if printed else "")
-
-
-def _close(
-    process: subprocess.Popen[bytes], writer: threading.Thread | None, drain: threading.Thread, finished: bool
-) -> None:
-    """Let Pagefind's service end (it ends when its input does); stop it at once when it did not finish."""
-    if not finished:
-        process.kill()  # first: the writer may be blocked on a full pipe that nobody reads any more
-    if writer is not None:
-        writer.join(timeout=10)
-    with contextlib.suppress(OSError):
-        process.stdin.close()  # type: ignore[union-attr]
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    drain.join(timeout=10)
-    process.stdout.close()  # type: ignore[union-attr]
-    process.stderr.close()  # type: ignore[union-attr]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import io
 import json
 import os
 import re
+import shutil
 import textwrap
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -21,7 +24,17 @@ from explainer.export import model_json
 from explainer.load import load_theme
 from explainer.markup import MarkdownRenderer
 from explainer.pipeline import check
-from explainer.render import FULL_TABLES_LIMIT, SHARED_LIMITS, Memo, render_site, render_text, stream_site
+from explainer.render import (
+    FULL_TABLES_LIMIT,
+    SHARED_LIMITS,
+    Memo,
+    Page,
+    make_renderers,
+    render_page,
+    render_site,
+    render_text,
+    stream_site,
+)
 
 from .conftest import ROOT, SAMPLE, TEMPLATES
 
@@ -322,3 +335,74 @@ def test_a_site_renders_in_one_process_per_cpu_when_large_enough_and_memory_allo
     assert render._processes(10 * render.PARALLEL_PAGES) == 2  # each process comes to hold much of the site
     monkeypatch.setattr(parallel, "resident_bytes", lambda: render.MEMORY_BUDGET // 2)
     assert render._processes(10 * render.PARALLEL_PAGES) == 1
+
+
+# --- The cache of compiled templates ---------------------------------------------------------------
+
+
+def test_compiled_templates_are_kept_between_builds_and_never_used_stale(make_content, tmp_path: Path):
+    from explainer.render import make_environment, template_cache
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    cache = tmp_path / "cache"
+    compiled = template_cache(cache)
+    assert compiled is not None and oct(cache.stat().st_mode & 0o777) == "0o700"
+    first = make_environment(load_theme(templates), compiled)
+    first.get_template("404.html")
+    kept = sorted(cache.iterdir())
+    assert kept and all(path.name.startswith("template-") for path in kept)
+
+    loaded = []
+    real_load = type(compiled).load_bytecode
+
+    def load(self: jinja2.BytecodeCache, bucket: Any) -> None:
+        real_load(self, bucket)
+        loaded.append(bucket.code is not None)
+
+    again = make_environment(load_theme(templates), compiled)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(compiled), "load_bytecode", load)
+        assert again.get_template("404.html").render is not None
+        assert loaded == [True]  # from the cache, not compiled again
+        page = templates / "404.html"
+        page.write_text(page.read_text(encoding="utf-8").replace("{% endblock %}", "<p>changed</p>{% endblock %}"))
+        changed = make_environment(load_theme(templates), compiled)
+        site = check(make_content())
+        html = render_page(
+            site, Page("404.html", "404.html", "404"), make_renderers(site, load_theme(templates), changed)
+        )
+        # 404.html compiled again (its source changed); base.html, which it extends, compiled for the first time.
+        assert "<p>changed</p>" in html and loaded == [True, False, False]
+
+
+def test_an_unusable_cache_folder_means_no_cache_and_a_broken_cache_file_means_compiling(tmp_path: Path):
+    from explainer.render import make_environment, template_cache
+
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)  # others could put code in it
+    assert template_cache(shared) is None
+    (tmp_path / "file").write_text("not a folder")
+    assert template_cache(tmp_path / "file") is None
+    assert template_cache(tmp_path / "file" / "below") is None
+    assert template_cache(None) is None
+
+    cache = tmp_path / "cache"
+    make_environment(load_theme(TEMPLATES), template_cache(cache)).get_template("404.html")
+    for path in cache.iterdir():
+        path.write_bytes(b"j2\x00not what Jinja wrote")
+    assert make_environment(load_theme(TEMPLATES), template_cache(cache)).get_template("404.html").render
+
+
+def test_the_command_line_build_keeps_compiled_templates_in_the_users_cache_folder(make_content, tmp_path: Path):
+    from explainer.cli import cache_folder
+    from explainer.cli import main as cli_main
+
+    folder = cache_folder()
+    assert folder == Path(os.environ["XDG_CACHE_HOME"]) / "explainer"
+    out = tmp_path / "site"
+    code = cli_main(
+        ["build", "--content", str(make_content()), "--out", str(out)], TEMPLATES, io.StringIO(), io.StringIO()
+    )
+    assert code == 0 and any(path.name.startswith("template-") for path in folder.iterdir())

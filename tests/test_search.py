@@ -15,7 +15,7 @@ import gzip
 import io
 import json
 import stat
-import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,7 +52,7 @@ def fragments(index: dict[str, bytes]) -> dict[str, dict[str, Any]]:
     """What the index holds for each searched page, by its URL: Pagefind's fragments are gzipped JSON."""
     found = {}
     for path, data in index.items():
-        if path.startswith("pagefind/fragment/"):
+        if "/fragment/" in path:
             raw = gzip.decompress(data)
             fragment = json.loads(raw[raw.index(b"{") :])
             found[fragment["url"]] = fragment
@@ -63,7 +63,7 @@ def fragments(index: dict[str, bytes]) -> dict[str, dict[str, Any]]:
 def sample_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Site, dict[str, bytes], dict[str, bytes]]:
     """The SEARCHED sample: its site, its rendered files and its search index (made once for the module)."""
     site, files = render(write_tree(tmp_path_factory.mktemp("content"), SEARCHED))
-    return site, files, search.index_files(site, files)
+    return site, files, search.index_files(site)
 
 
 def problems(call: Any, *args: Any, **kwargs: Any) -> list[str]:
@@ -74,48 +74,20 @@ def problems(call: Any, *args: Any, **kwargs: Any) -> list[str]:
 
 
 def fake_pagefind(folder: Path, script: str, name: str = "pagefind") -> Path:
-    """An executable standing in for Pagefind's binary."""
+    """An executable standing in for Pagefind's binary (run in a part's folder, with Pagefind's arguments)."""
     path = folder / name
     path.write_text(textwrap.dedent(script).lstrip(), encoding="utf-8")
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return path
 
 
-# A Pagefind service speaking the real protocol, that refuses the page of article beta, answers with an
-# index id of its own (which every later request must carry) and returns the files named by FILES.
-FAKE_SERVICE = """\
-    #!PYTHON
-    import base64, json, sys
-    FILES = NAMES
-
-
-    def answer(payload):
-        if payload["type"] == "NewIndex":
-            return {"type": "NewIndex", "index_id": 7}
-        if payload.get("index_id") != 7:
-            return {"type": "Error", "message": "unknown index", "original_message": None}
-        if payload["type"] == "AddFile" and "beta" in payload["url"]:
-            return {"type": "Error", "message": "cannot parse the page", "original_message": None}
-        if payload["type"] == "GetFiles":
-            files = [{"path": path, "content": base64.b64encode(b"x").decode()} for path in FILES]
-            return {"type": "GetFiles", "files": files}
-        return {"type": "IndexedFile", "page_word_count": 1, "page_url": "", "page_meta": {}}
-
-
-    pending = b""
-    while chunk := sys.stdin.buffer.read1(65536):
-        pending += chunk
-        while b"," in pending:
-            message, pending = pending.split(b",", 1)
-            request = json.loads(base64.b64decode(message))
-            reply = {"message_id": request["message_id"], "payload": answer(request["payload"])}
-            sys.stdout.buffer.write(base64.b64encode(json.dumps(reply).encode()) + b",")
-            sys.stdout.flush()
-"""
-
-
-def fake_service(folder: Path, files: list[str]) -> Path:
-    return fake_pagefind(folder, FAKE_SERVICE.replace("PYTHON", sys.executable).replace("NAMES", repr(files)))
+@pytest.fixture
+def temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder where temporary folders are made during the test (to see that they are removed)."""
+    folder = tmp_path / "temporary"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
 
 
 # --- What is searched ------------------------------------------------------------------------------
@@ -131,8 +103,9 @@ def test_articles_notes_and_topics_are_searched_and_nothing_else(sample_index):
         "topics/sorties.html",
     ]
     assert search.indexed_pages(site) == expected
+    assert [path for path, _ in search.search_input(site).documents] == expected
     assert sorted(fragments(index)) == sorted(f"/{path}" for path in expected)
-    assert {"index.html", "compare/alpha--beta.html", "404.html", "search.html"} <= set(files)
+    assert set(expected) | {"index.html", "compare/alpha--beta.html", "404.html", "search.html"} <= set(files)
     entry = json.loads(index["pagefind/pagefind-entry.json"])
     assert entry["languages"]["en"]["page_count"] == len(expected)
 
@@ -143,12 +116,11 @@ def test_the_index_lives_in_its_folder_without_pagefinds_own_interfaces(sample_i
     assert {"pagefind/pagefind.js", "pagefind/pagefind-worker.js", "pagefind/pagefind-entry.json"} <= set(index)
     assert any(path.startswith("pagefind/wasm.en") for path in index)
     assert not [path for path in index if "-ui." in path or "highlight" in path or "playground" in path]
+    assert json.loads(index["pagefind/parts.json"]) == []  # one part: nothing to merge
 
 
 def test_each_annotated_passage_is_a_section_at_its_anchor(sample_index):
-    site, _, index = sample_index
-    sections = search.passage_sections(site)
-    assert set(sections) == {"articles/alpha.html", "articles/beta.html"}
+    _, _, index = sample_index
     alpha = fragments(index)["/articles/alpha.html"]
     headings = {a["id"]: a["text"] for a in alpha["anchors"] if a["element"] == "h2" and a["id"].startswith("p-")}
     assert headings == {
@@ -156,15 +128,40 @@ def test_each_annotated_passage_is_a_section_at_its_anchor(sample_index):
         "p-idlib-strikes-1": "“The strikes hit Idlib” (annotated: context)",
     }
     beta = fragments(index)["/articles/beta.html"]
-    assert [a["id"] for a in beta["anchors"] if a["element"] == "h2"] == ["p-sixty-sorties-2"]
-    # The comment is searched once, in its passage's section: the margin notes are not searched as well.
+    assert [a["id"] for a in beta["anchors"] if a["id"].startswith("p-")] == ["p-sixty-sorties-2"]
+    # The comment is searched once, in its passage's section.
     assert alpha["content"].count("quixotically") == 1
     assert "quixotically" in alpha["content"][alpha["content"].index("more than 60 sorties” (annotated") :]
+    assert alpha["meta"]["title"] == "Jets fly sixty sorties"
+
+
+def test_an_articles_document_holds_its_text_and_byline_and_nothing_else(sample_index):
+    site, files, _ = sample_index
+    documents = dict(search.search_input(site).documents)
+    alpha = documents["articles/alpha.html"]
+    assert "<h1>Jets fly sixty sorties</h1>\n<p>Alpha News, 4 October 2015</p>" in alpha
+    assert "<p>Russian jets have flown “more than 60 sorties”" in alpha
+    assert '<h2 id="para-2">Strikes</h2>' in alpha
+    assert "<nav" not in alpha and "margin-notes" not in alpha and "href" not in alpha
+    # Far smaller than the page it stands for: the page's margin notes, links and lists are not searched.
+    assert len(alpha) < len(files["articles/alpha.html"]) / 2
+
+
+def test_notes_and_topics_documents(sample_index):
+    site, _, index = sample_index
+    documents = dict(search.search_input(site).documents)
+    assert documents["notes/idlib.html"].startswith("<!DOCTYPE html>")
+    assert "<h1>Idlib</h1>\n<p>Place</p>" in documents["notes/idlib.html"]
+    topic = fragments(index)["/topics/sorties.html"]
+    anchor, _ = [a for a in topic["anchors"] if a["element"] == "h2"]
+    assert anchor["id"] == "ann-sixty-sorties"
+    assert anchor["text"] == "corroborates: “more than 60 sorties”; “over 60 sorties”"
+    assert "quixotically" in topic["content"]
 
 
 def test_a_comment_that_looks_like_markup_stays_text(sample_index):
     site, _, _ = sample_index
-    html = search.passage_sections(site)["articles/alpha.html"]
+    html = dict(search.search_input(site).documents)["articles/alpha.html"]
     assert "<img" not in html and "<b>" not in html
     assert "&lt;img src=x" in html and "&lt;b&gt;bold&lt;/b&gt; &amp; co." in html
 
@@ -174,76 +171,119 @@ def test_a_long_passage_is_clipped_at_a_word_in_its_heading():
     assert search.quoted("“Already quoted”", 100) == "“Already quoted”"
 
 
-def test_the_same_pages_give_the_same_index_byte_for_byte(sample_index, tmp_path: Path):
-    _, files, index = sample_index
-    again_site, again_files = render(write_tree(tmp_path / "content", SEARCHED))
-    assert all(again_files[path] == files[path] for path in search.indexed_pages(again_site))
-    assert search.index_files(again_site, again_files) == index
+def test_the_same_content_gives_the_same_index_byte_for_byte(sample_index, tmp_path: Path):
+    _, _, index = sample_index
+    again_site, _ = render(write_tree(tmp_path / "content", SEARCHED))
+    assert search.index_files(again_site) == index
 
 
 def test_the_index_follows_the_sites_language(make_content: ContentMaker):
-    site, files = render(make_content({"site.yml": "title: T\nlanguage: de\n"}))
-    entry = json.loads(search.index_files(site, files)["pagefind/pagefind-entry.json"])
+    site, _ = render(make_content({"site.yml": "title: T\nlanguage: de\n"}))
+    entry = json.loads(search.index_files(site)["pagefind/pagefind-entry.json"])
     assert list(entry["languages"]) == ["de"]
+
+
+def test_a_large_index_is_made_in_parts_that_the_search_page_merges(sample_index, temporary: Path):
+    site, _, whole = sample_index
+    with search.start_index(search.search_input(site), part_documents=2) as job:
+        index = job.files()
+    assert json.loads(index["pagefind/parts.json"]) == ["part-2/", "part-3/"]
+    entries = [json.loads(index[f"{folder}/pagefind-entry.json"]) for folder in ("pagefind", *PARTS)]
+    assert [entry["languages"]["en"]["page_count"] for entry in entries] == [2, 2, 1]
+    assert sorted(fragments(index)) == sorted(fragments(whole))
+    assert not list(temporary.iterdir())
+
+
+PARTS = ("pagefind/part-2", "pagefind/part-3")
+
+
+def test_nothing_to_search_makes_no_index_and_says_so(tmp_path: Path, temporary: Path):
+    empty = {"site.yml": "title: Empty\n", "articles/.keep": "", "notes/.keep": "", "annotations/.keep": ""}
+    out = tmp_path / "site"
+    pipeline.build(write_tree(tmp_path / "content", empty), out, TEMPLATES)
+    assert not (out / "pagefind").exists()
+    page = (out / "search.html").read_text(encoding="utf-8")
+    assert "There is nothing to search yet" in page and "search.js" not in page
+    assert not list(temporary.iterdir())
 
 
 # --- When Pagefind cannot make the index ----------------------------------------------------------
 
 
-def test_a_page_pagefind_refuses_is_named_and_the_protocol_is_followed(sample_index, tmp_path: Path):
-    site, files, _ = sample_index
-    binary = fake_service(tmp_path, ["pagefind.js"])
-    assert problems(search.index_files, site, files, binary) == [
-        "articles/beta.html: Pagefind could not index it: cannot parse the page"
+def test_only_pagefinds_files_in_its_folder_are_taken(sample_index, tmp_path: Path, temporary: Path):
+    site, _, _ = sample_index
+    makes = """\
+        #!/bin/sh
+        mkdir -p index/fragment && printf x > index/pagefind.js && printf x > index/pagefind-ui.js
+        printf x > index/fragment/a.pf_fragment
+        """
+    good = fake_pagefind(tmp_path, makes, "good")
+    assert search.index_files(site, good) == {
+        "pagefind/fragment/a.pf_fragment": b"x",
+        "pagefind/pagefind.js": b"x",
+        "pagefind/parts.json": b"[]\n",
+    }
+    links = fake_pagefind(tmp_path, makes + "ln -s /etc/passwd index/linked.js\n", "links")
+    assert problems(search.index_files, site, links) == [
+        "pagefind: Pagefind made something that is not a file: 'linked.js'"
     ]
+    nothing = fake_pagefind(tmp_path, "#!/bin/sh\nexit 0\n", "nothing")
+    assert problems(search.index_files, site, nothing) == ["pagefind: Pagefind finished without making an index"]
+    assert not list(temporary.iterdir())
 
 
-def test_index_files_that_would_leave_the_folder_are_refused(sample_index, tmp_path: Path):
-    site, files, _ = sample_index
-    source = search.search_input(site, files)
-    source = search.SearchInput(source.language, tuple(p for p in source.pages if "beta" not in p[0]), {})
-    binary = fake_service(tmp_path, ["pagefind.js", "../../escaped.js"])
-    assert problems(search.make_index, source, binary) == [
-        "pagefind: Pagefind made a file outside its folder: '../../escaped.js'"
-    ]
-    good = fake_service(tmp_path, ["pagefind.js", "pagefind-ui.js", "fragment/a.pf_fragment"])
-    assert search.make_index(source, good) == {"pagefind/pagefind.js": b"x", "pagefind/fragment/a.pf_fragment": b"x"}
+def test_pagefind_runs_in_a_folder_of_its_own_with_the_documents(sample_index, tmp_path: Path):
+    site, _, _ = sample_index
+    record = tmp_path / "seen.txt"
+    spy = fake_pagefind(
+        tmp_path,
+        f"""\
+        #!/bin/sh
+        echo "$@" > {record}
+        ls documents/articles documents/notes documents/topics >> {record}
+        env | grep -c '^PAGEFIND_' >> {record}
+        mkdir index
+        """,
+    )
+    search.index_files(site, spy)
+    seen = record.read_text(encoding="utf-8").split("\n")
+    assert seen[0] == ("--site documents --output-path index --root-selector main --force-language en --keep-index-url")
+    assert "alpha.html" in seen and "idlib.html" in seen and "sorties.html" in seen
+    assert seen[-2] == "0"  # none of Pagefind's own settings variables reach it
 
 
-def test_pagefind_that_exits_says_why(sample_index, tmp_path: Path):
-    site, files, _ = sample_index
+def test_pagefind_that_fails_says_why(sample_index, tmp_path: Path, temporary: Path):
+    site, _, _ = sample_index
     binary = fake_pagefind(tmp_path, "#!/bin/sh\necho 'pagefind: broken install' >&2\nexit 3\n")
-    assert problems(search.index_files, site, files, binary) == [
-        "pagefind: Pagefind stopped before it started an index (exit status 3): pagefind: broken install"
+    assert problems(search.index_files, site, binary) == [
+        "pagefind: Pagefind failed (exit status 3): pagefind: broken install"
     ]
+    assert not list(temporary.iterdir())
 
 
-def test_pagefind_that_hangs_is_stopped(sample_index, tmp_path: Path):
-    site, files, _ = sample_index
+def test_pagefind_that_hangs_is_stopped(sample_index, tmp_path: Path, temporary: Path):
+    site, _, _ = sample_index
     binary = fake_pagefind(tmp_path, "#!/bin/sh\nexec sleep 60\n")
-    assert problems(search.make_index, search.search_input(site, files), binary, timeout=0.5) == [
+    assert problems(search.make_index, search.search_input(site), binary, timeout=0.5) == [
         "pagefind: Pagefind did not finish within 0.5 s and was stopped"
     ]
+    assert not list(temporary.iterdir())
 
 
 def test_a_missing_binary_says_how_to_install_it(sample_index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    site, files, _ = sample_index
-    [missing] = problems(search.index_files, site, files, tmp_path / "no-such-pagefind")
+    site, _, _ = sample_index
+    [missing] = problems(search.index_files, site, tmp_path / "no-such-pagefind")
     assert missing.startswith(f"pagefind: cannot run Pagefind ({tmp_path / 'no-such-pagefind'}): ")
     assert missing.endswith("; install the requirements: python -m pip install -r requirements.txt")
-    import pagefind.service
+    import pagefind_bin
 
-    monkeypatch.setattr(pagefind.service, "get_executable", lambda: None)
-    assert problems(search.index_files, site, files) == [
+    def not_there() -> Path:
+        raise FileNotFoundError("Could not find any of [...]")
+
+    monkeypatch.setattr(pagefind_bin, "get_executable", not_there)
+    assert problems(search.index_files, site) == [
         "pagefind: Pagefind's binary is not installed; install the requirements: "
         "python -m pip install -r requirements.txt"
-    ]
-
-
-def test_a_page_without_main_is_named():
-    source = search.SearchInput("en", (("articles/a.html", b"<p>no main</p>"),), {"articles/a.html": "<section/>"})
-    assert problems(search.make_index, source) == [
-        "articles/a.html: the page has no </main>, after which its passages' sections are searched"
     ]
 
 
@@ -267,10 +307,33 @@ def test_a_pagefind_failure_fails_the_build_clearly(
     out, stdout, stderr = tmp_path / "site", io.StringIO(), io.StringIO()
     code = cli_main(["build", "--content", str(make_content()), "--out", str(out)], TEMPLATES, stdout, stderr)
     assert code == 1
-    assert stderr.getvalue() == (
-        "pagefind: Pagefind stopped before it started an index (exit status 2): no index today\n1 error in 1 file\n"
-    )
+    assert stderr.getvalue() == "pagefind: Pagefind failed (exit status 2): no index today\n1 error in 1 file\n"
     assert not out.exists()
+
+
+def test_a_build_that_fails_while_pagefind_runs_stops_it_and_leaves_nothing_behind(
+    make_content: ContentMaker, tmp_path: Path, temporary: Path, monkeypatch: pytest.MonkeyPatch
+):
+    started = []
+    real_start = search.start_index
+
+    def start(*args: Any, **kwargs: Any) -> search.IndexJob:
+        job = real_start(*args, **kwargs)
+        started.append((job, job._running))
+        return job
+
+    def failing(*_: Any, **__: Any) -> Iterator[tuple[str, bytes]]:
+        yield "index.html", b"<!DOCTYPE html>"
+        raise RuntimeError("rendering broke")
+
+    monkeypatch.setattr(search, "start_index", start)
+    monkeypatch.setattr(pipeline, "stream_site", failing)
+    with pytest.raises(RuntimeError, match="rendering broke"):
+        pipeline.build(make_content(), tmp_path / "site", TEMPLATES)
+    [(job, pagefind)] = started
+    assert pagefind is not None and pagefind.returncode is not None  # stopped (or done), and waited for
+    assert not job.folder.exists()
+    assert not list(temporary.iterdir()) and not (tmp_path / "site").exists()
 
 
 def _preview(state: pipeline.PreviewState, content: Path, out: Path, changed: set[Path], **options: Any):
@@ -318,9 +381,7 @@ def test_a_pagefind_failure_in_the_preview_is_a_problem_until_it_works(
     article.write_text(article.read_text().replace("Officials said", "Officials then said"))
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake_pagefind(tmp_path, "#!/bin/sh\nexit 9\n")))
     failed = _preview(first.state, content, out, {article})
-    assert [str(p) for p in failed.problems] == [
-        "pagefind: Pagefind stopped before it started an index (exit status 9)"
-    ]
+    assert [str(p) for p in failed.problems] == ["pagefind: Pagefind failed (exit status 9)"]
     assert "articles/beta.html" in failed.written  # the pages are in place; only the index is behind
     monkeypatch.delenv("PAGEFIND_BINARY_PATH")
     fixed = pipeline.preview_index(failed.state, out)
@@ -340,15 +401,20 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Served]]:
-    """The SEARCHED sample and the Syria site, built and served at /sub/path/ and /syria/ of one local server."""
+    """The SEARCHED sample and the Syria site, built and served at /sub/path/ and /syria/ of one local server;
+    and the sample with its index in three parts, at /parted/."""
     root = tmp_path_factory.mktemp("served")
     content = write_tree(tmp_path_factory.mktemp("content"), SEARCHED)
     with serve(root) as url:
         build(content, root / SUB_PATH)
         build(ROOT / "content", root / "syria")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search, "PART_DOCUMENTS", 2)  # as a large site is: an index in parts
+            build(content, root / "parted")
         yield {
             "sample": Served(root / SUB_PATH, f"{url}{SUB_PATH}/"),
             "syria": Served(root / "syria", f"{url}syria/"),
+            "parted": Served(root / "parted", f"{url}parted/"),
         }
 
 
@@ -365,6 +431,23 @@ def open_search(context: Any, site: Served, query: str) -> tuple[Any, Recorder]:
 
 def result_links(page: Any) -> list[str]:
     return page.eval_on_selector_all("#search-results a", "links => links.map(a => a.getAttribute('href'))")
+
+
+def test_an_index_in_parts_finds_what_the_whole_index_finds(browser: Any, served: dict[str, Served]):
+    assert json.loads((served["parted"].folder / "pagefind" / "parts.json").read_text()) == ["part-2/", "part-3/"]
+    context = browser.new_context()
+    try:
+        found = {}
+        for name in ("sample", "parted"):
+            # "quixotically": in both articles' documents (the first part) and the topic's (the third).
+            page, recorder = open_search(context, served[name], "quixotically")
+            found[name] = (page.text_content("#search-status"), sorted(result_links(page)))
+            assert recorder.problems == []
+            assert any("/parted/pagefind/part-3/" in url for url in recorder.requests) == (name == "parted")
+        assert found["parted"] == found["sample"]
+        assert "topics/sorties.html" in found["parted"][1]
+    finally:
+        context.close()
 
 
 def test_a_word_of_a_comment_leads_to_the_passage(browser: Any, served: dict[str, Served]):
@@ -536,8 +619,11 @@ def test_a_scaffolded_explainer_is_searched_down_to_its_passages(tmp_path: Path)
     assert {"p-copied-exactly-1", "p-another-example-passage-1"} <= anchors
 
 
-def test_labels_and_values_stay_separate_words_in_the_index(sample_index):
-    # Pagefind joins adjacent <dt> and <dd> text: "sourcesAndre" would match neither word.
+def test_each_fact_of_a_note_is_a_word_sequence_of_its_own_in_the_index(sample_index):
+    # Pagefind joins the text of adjacent inline elements: "journalistsAndre" would match neither word.
     _, _, index = sample_index
     content = fragments(index)["/notes/andrei-kartapolov.html"]["content"]
-    assert "Also called in the sources Andre Kartapolov" in content
+    assert content == (
+        "Andrei Kartapolov. Person. A Russian general who briefed journalists. Andre Kartapolov. "
+        "He spoke about the campaign in Idlib."
+    )

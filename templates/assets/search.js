@@ -121,11 +121,23 @@
   document.title = "\u201c" + query + "\u201d \u00b7 " + document.title;
   status.textContent = "Searching\u2026";
   var index = new URL(output.getAttribute("data-index"), document.baseURI).href;
+  // A large site's index comes in parts: parts.json lists the folders of those after the first.
+  var folder = new URL(".", index).href;
   import(index)
     .then(function (pagefind) {
-      return pagefind.options({ baseUrl: "/", excerptLength: 30 }).then(function () {
-        return pagefind.search(query);
-      });
+      var options = { baseUrl: "/", excerptLength: 30 };
+      return pagefind.options(options)
+        .then(function () { return fetch(folder + "parts.json"); })
+        .then(function (response) {
+          if (!response.ok) { throw new Error("no list of the index's parts"); }
+          return response.json();
+        })
+        .then(function (parts) {
+          return Promise.all(parts.map(function (part) {
+            return pagefind.mergeIndex(new URL(part, folder).href, options);
+          }));
+        })
+        .then(function () { return pagefind.search(query); });
     })
     .then(function (search) { return show(search.results); })
     .catch(function () { unavailable("search-failed"); });
