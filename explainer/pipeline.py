@@ -61,22 +61,24 @@ def build(
         progress.begin("check", 0)
     check_output(out, _protected(content, templates))
     site = check(content, shown, base_url)
-    written = write_site(out, built_files(site, load_theme(templates), progress, template_cache(cache)))
+    written = write_site(out, built_files(site, load_theme(templates), progress, cache))
     if progress:
         progress.finish()
     return Built(site, written.files, written.bytes, written.paths)
 
 
 def built_files(
-    site: Site, theme: Theme, progress: Progress | None = None, compiled: jinja2.BytecodeCache | None = None
+    site: Site, theme: Theme, progress: Progress | None = None, cache: Path | None = None
 ) -> Iterator[tuple[str, bytes | Iterable[bytes]]]:
     """Every file of the built site as it is made (not held): pages, data files and assets, then the search index.
 
     Pagefind starts on the search documents first and makes the index while the pages are
-    rendered; a failure or an early stop stops it too.
+    rendered; a failure or an early stop stops it too. `cache` is a folder where compiled
+    templates and search indexes are kept for the next build.
     """
-    renderers = make_renderers(site, theme, make_environment(theme, compiled))
-    with search.start_index(search.search_input(site, renderers.markdown("../"))) as indexing:
+    renderers = make_renderers(site, theme, make_environment(theme, template_cache(cache)))
+    source = search.search_input(site, renderers.markdown("../"))
+    with search.start_index(source, cache=cache) as indexing:
         if progress:
             progress.begin("pages", len(site_pages(site)))
         for path, data in stream_site(site, theme, renderers=renderers):

@@ -8,8 +8,6 @@ import dataclasses
 import hashlib
 import itertools
 import operator
-import os
-import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import export, parallel, schemas
+from .cache import private_folder
 from .fragments import remembering_links
 from .load import Theme
 from .markup import MarkdownRenderer
@@ -121,25 +120,18 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
 
 def template_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
-    """A cache of compiled templates in `folder` (made if need be), or None when it cannot be used safely.
+    """A cache of compiled templates in `folder`, or None when it cannot be used safely (cache.private_folder).
 
     Compiling the templates is most of the time a small site takes to render. A template is used
     from the cache only when its source is the same to the byte (Jinja compares a checksum), with
-    the same Jinja and the same options (they name the cache's files). The folder must be this
-    user's own and writable by nobody else: what it holds is run as code.
+    the same Jinja and the same options (they name the cache's files).
     """
-    if folder is None:
-        return None
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.stat()
-    except OSError:
-        return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+    usable = private_folder(folder)
+    if usable is None:
         return None
     options = repr((jinja2.__version__, sorted(TEMPLATE_OPTIONS.items())))
     key = hashlib.sha256(options.encode("utf-8")).hexdigest()[:16]
-    return _CompiledTemplates(str(folder), f"template-{key}-%s.cache")
+    return _CompiledTemplates(str(usable), f"template-{key}-%s.cache")
 
 
 @dataclass(frozen=True)

@@ -23,24 +23,29 @@ collects the index after, so both go on at once. Pagefind holds a whole index in
 makes it (about a third of a megabyte per article), so a large site is indexed in parts of at
 most PART_DOCUMENTS documents, one after the other, each a Pagefind index of its own in a folder
 of pagefind/ that the search page merges into the first (Pagefind's mergeIndex); PARTS_FILE lists
-them.
+them. A build with a cache folder keeps the last few indexes there, each under a digest of what it
+was made from, so that a build whose searched text did not change (a new stylesheet, the same
+content built again) takes its index from there instead of running Pagefind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
 from markupsafe import Markup
 
+from .cache import private_folder
 from .markup import MarkdownRenderer
 from .model import Site
 from .problems import ContentError, Problem
@@ -155,22 +160,40 @@ def index_files(site: Site, binary: Path | None = None) -> dict[str, bytes]:
     return make_index(search_input(site), binary)
 
 
-def make_index(source: SearchInput, binary: Path | None = None, timeout: float = TIMEOUT) -> dict[str, bytes]:
+def make_index(
+    source: SearchInput, binary: Path | None = None, timeout: float = TIMEOUT, cache: Path | None = None
+) -> dict[str, bytes]:
     """Run Pagefind over the documents and wait for it; raises SearchError, naming what failed, when it cannot."""
-    with start_index(source, binary, timeout) as job:
+    with start_index(source, binary, timeout, cache=cache) as job:
         return job.files()
 
 
 def start_index(
-    source: SearchInput, binary: Path | None = None, timeout: float = TIMEOUT, part_documents: int | None = None
+    source: SearchInput,
+    binary: Path | None = None,
+    timeout: float = TIMEOUT,
+    part_documents: int | None = None,
+    cache: Path | None = None,
 ) -> IndexJob:
-    """Write the documents to a temporary folder and start Pagefind on the first part; IndexJob.files finishes."""
+    """Write the documents to a temporary folder and start Pagefind on the first part; IndexJob.files finishes.
+
+    With `cache` (a folder, see cache.private_folder), an index made before from the very same
+    documents, by the same Pagefind with the same settings, is taken from there instead, and a new
+    one is kept there for next time.
+    """
     program = binary or _binary()
     part_documents = part_documents or PART_DOCUMENTS
-    folder = Path(tempfile.mkdtemp(prefix="explainer-search-"))
     # Pagefind refuses to make an index of nothing: a site with nothing to search has no index.
     starts = range(0, len(source.documents), part_documents)
-    job = IndexJob(program, folder, source.language, len(starts), timeout)
+    kept = None
+    cache = private_folder(cache)
+    if cache is not None:
+        kept = cache / f"{KEPT_PREFIX}{_index_key(source, program, part_documents)}{KEPT_SUFFIX}"
+        earlier = _read_kept(kept)
+        if earlier is not None:
+            return IndexJob(program, Path(), source.language, 0, timeout, _collected=earlier)
+    folder = Path(tempfile.mkdtemp(prefix="explainer-search-"))
+    job = IndexJob(program, folder, source.language, len(starts), timeout, keep_in=kept)
     try:
         for number, at in enumerate(starts):
             documents = folder / str(number) / DOCUMENTS_FOLDER
@@ -196,10 +219,11 @@ class IndexJob:
     """
 
     binary: Path
-    folder: Path
+    folder: Path  # Path() when there is none: the index was kept from an earlier build
     language: str
     parts: int
     timeout: float
+    keep_in: Path | None = None  # where to keep the index for the next build
     _running: subprocess.Popen[bytes] | None = None
     _started: float = 0.0
     _next: int = 0
@@ -215,8 +239,7 @@ class IndexJob:
         """Start Pagefind on the next part."""
         part = self.folder / str(self._next)
         self._next += 1
-        command = [str(self.binary), "--site", DOCUMENTS_FOLDER, "--output-path", OUTPUT_FOLDER]
-        command += ["--root-selector", "main", "--force-language", self.language, "--keep-index-url"]
+        command = [str(self.binary), *_arguments(self.language)]
         # Pagefind reads settings from its working folder and from PAGEFIND_* variables: it gets neither.
         environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
         with open(part / LOG_FILE, "wb") as log:
@@ -239,6 +262,8 @@ class IndexJob:
                     self._running = None
             if self.parts:
                 self._collected[f"{INDEX_FOLDER}/{PARTS_FILE}"] = _parts_file(self.parts)
+                if self.keep_in is not None:
+                    _keep(self.keep_in, self._collected)
             return dict(sorted(self._collected.items()))
         finally:
             self.stop()
@@ -273,7 +298,89 @@ class IndexJob:
         if process is not None and process.poll() is None:
             process.kill()
             process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder != Path():
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+KEPT_PREFIX, KEPT_SUFFIX = "search-", ".index"  # the names of the indexes kept in the cache folder
+KEPT_INDEXES = 4  # how many the cache folder keeps: the most recently used
+_KEPT_HEADER = b"explainer search index 1\n"
+
+
+def _index_key(source: SearchInput, binary: Path, part_documents: int) -> str:
+    """What an index is made from, as a digest: the documents, Pagefind (its binary, as installed) and its settings."""
+    digest = hashlib.sha256()
+    try:
+        installed = binary.stat()
+        identity = (str(binary.resolve()), installed.st_size, installed.st_mtime_ns)
+    except OSError:
+        identity = (str(binary), 0, 0)
+    digest.update(repr((identity, _arguments(source.language), part_documents, len(source.documents))).encode())
+    for path, html in source.documents:
+        digest.update(f"\0{len(path)}:{path}\0{len(html)}:".encode())
+        digest.update(html.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _read_kept(file: Path) -> dict[str, bytes] | None:
+    """An index kept by _keep, or None when there is none or it is not whole (then Pagefind makes it again)."""
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(_KEPT_HEADER):
+        return None
+    files: dict[str, bytes] = {}
+    at = len(_KEPT_HEADER)
+    try:
+        while at < len(data):
+            end = data.index(b"\n", at)
+            sizes = data[at:end].split(b" ")
+            path_size, size = int(sizes[0]), int(sizes[1])
+            path = data[end + 1 : end + 1 + path_size].decode("utf-8")
+            start = end + 1 + path_size
+            if len(sizes) != 2 or start + size > len(data) or not is_index_file(path) or ".." in path.split("/"):
+                return None
+            files[path] = data[start : start + size]
+            at = start + size
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(file)  # recently used: kept longer
+    return files
+
+
+def _keep(file: Path, files: Mapping[str, bytes]) -> None:
+    """Keep an index in the cache folder for the next build (written whole, then renamed); drop the oldest ones."""
+    parts = [_KEPT_HEADER]
+    for path, data in files.items():
+        name = path.encode("utf-8")
+        parts += [f"{len(name)} {len(data)}\n".encode(), name, data]
+    partial = file.with_name(file.name + ".part")
+    try:
+        partial.write_bytes(b"".join(parts))
+        partial.replace(file)
+        kept = sorted(file.parent.glob(f"{KEPT_PREFIX}*{KEPT_SUFFIX}"), key=lambda path: path.stat().st_mtime_ns)
+        for old in kept[:-KEPT_INDEXES]:
+            old.unlink()
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+
+
+def _arguments(language: str) -> list[str]:
+    """Pagefind's command-line arguments, in a part's folder."""
+    return [
+        "--site",
+        DOCUMENTS_FOLDER,
+        "--output-path",
+        OUTPUT_FOLDER,
+        "--root-selector",
+        "main",
+        "--force-language",
+        language,
+        "--keep-index-url",
+    ]
 
 
 def _parts_file(parts: int) -> bytes:

@@ -11,6 +11,7 @@ without JavaScript, opened from disk (file://), and axe-core on the page with re
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -205,6 +206,73 @@ def test_nothing_to_search_makes_no_index_and_says_so(tmp_path: Path, temporary:
     page = (out / "search.html").read_text(encoding="utf-8")
     assert "There is nothing to search yet" in page and "search.js" not in page
     assert not list(temporary.iterdir())
+
+
+# --- The indexes kept in the cache folder ---------------------------------------------------------
+
+
+def kept_indexes(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if path.name.startswith("search-"))
+
+
+def test_an_index_of_the_same_documents_is_taken_from_the_cache(
+    sample_index, tmp_path: Path, temporary: Path, monkeypatch: pytest.MonkeyPatch
+):
+    site, _, index = sample_index
+    cache = tmp_path / "cache"
+    source = search.search_input(site)
+    assert search.make_index(source, cache=cache) == index
+    [kept] = kept_indexes(cache)
+
+    def no_pagefind(*_: Any, **__: Any) -> None:
+        raise AssertionError("Pagefind ran")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(search.subprocess, "Popen", no_pagefind)
+        assert search.make_index(source, cache=cache) == index
+    assert not list(temporary.iterdir())
+
+    changed = dataclasses.replace(source, documents=source.documents[:-1])
+    assert search.make_index(changed, cache=cache) != index  # other documents: made, and kept beside
+    assert len(kept_indexes(cache)) == 2
+
+    (cache / kept).write_bytes((cache / kept).read_bytes()[:-10])  # cut short: not used
+    assert search.make_index(source, cache=cache) == index
+    assert (cache / kept).stat().st_size > 0
+
+
+def test_the_cache_keeps_the_most_recently_used_indexes(sample_index, tmp_path: Path):
+    site, _, _ = sample_index
+    cache = tmp_path / "cache"
+    source = search.search_input(site)
+    for number in range(search.KEPT_INDEXES + 2):
+        search.make_index(dataclasses.replace(source, documents=source.documents[: number + 1]), cache=cache)
+    assert len(kept_indexes(cache)) == search.KEPT_INDEXES
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # others could change what is published: not used
+    search.make_index(source, cache=shared)
+    assert kept_indexes(shared) == []
+
+
+def test_a_command_line_build_keeps_its_index_for_the_next(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from explainer.cli import cache_folder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    content = make_content()
+
+    def build(out: Path) -> None:
+        arguments = ["build", "--content", str(content), "--out", str(out)]
+        assert cli_main(arguments, TEMPLATES, io.StringIO(), io.StringIO()) == 0
+
+    build(tmp_path / "first")
+    assert len(kept_indexes(cache_folder())) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(search.subprocess, "Popen", None)  # Pagefind cannot run: the kept index is used
+        build(tmp_path / "second")
+    assert read_tree(tmp_path / "first") == read_tree(tmp_path / "second")
 
 
 # --- When Pagefind cannot make the index ----------------------------------------------------------

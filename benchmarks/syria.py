@@ -1,0 +1,62 @@
+"""How long the Syria explainer (content/) takes to build, process start to finish.
+
+    python -m benchmarks.syria [--runs R]
+
+Runs `python build.py --out <folder>` R times (default 5) with an empty cache folder each time
+(cold), then R times with the cache the previous build left (warm: compiled templates kept), and
+`python build.py check` R times. Prints the fastest, median and slowest wall time of each, from
+the moment the process is started until it has exited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from benchmarks.run import ROOT, cold_environment, prepare_bytecode
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Time the builds and print the table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.syria", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="builds of each kind (default: 5)")
+    args = parser.parse_args(argv)
+    prepare_bytecode()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="explainer-bench-syria-") as scratch:
+        work = Path(scratch)
+        build = [sys.executable, str(ROOT / "build.py"), "--out", str(work / "site")]
+        cold = [_timed(build, cold_environment(work / f"cold-{run}")) for run in range(args.runs)]
+        rows.append(("build, cold", cold))
+        warm_environment = cold_environment(work / "warm")
+        _timed(build, warm_environment)  # fills the cache
+        rows.append(("build, warm", [_timed(build, warm_environment) for _ in range(args.runs)]))
+        check = [sys.executable, str(ROOT / "build.py"), "check"]
+        rows.append(("check", [_timed(check, warm_environment) for _ in range(args.runs)]))
+    print(table(rows))
+    return 0
+
+
+def table(rows: Sequence[tuple[str, Sequence[float]]]) -> str:
+    """Fastest, median and slowest seconds of each kind of run."""
+    lines = [f"{'':12} {'fastest s':>9} {'median s':>9} {'slowest s':>9}"]
+    for label, seconds in rows:
+        lines.append(f"{label:12} {min(seconds):9.2f} {statistics.median(seconds):9.2f} {max(seconds):9.2f}")
+    return "\n".join(lines)
+
+
+def _timed(command: list[str], environment: Mapping[str, str]) -> float:
+    """The wall time of a command, from starting its process until it has exited."""
+    started = time.perf_counter()
+    subprocess.run(command, check=True, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    sys.exit(main())
