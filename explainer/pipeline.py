@@ -77,8 +77,8 @@ def built_files(
     templates and search indexes are kept for the next build.
     """
     renderers = make_renderers(site, theme, make_environment(theme, template_cache(cache)))
-    source = search.search_input(site, renderers.markdown("../"))
-    with search.start_index(source, cache=cache) as indexing:
+    # The documents are not held while the pages are rendered: Pagefind reads them from its folder.
+    with search.start_index(search.search_input(site, renderers.markdown("../")), cache=cache) as indexing:
         if progress:
             progress.begin("pages", len(site_pages(site)))
         for path, data in stream_site(site, theme, renderers=renderers):
@@ -97,7 +97,7 @@ class PreviewState:
     content: Content | None = None  # what was read last, so a change re-reads only its files
     theme: Theme | None = None  # the templates and assets read last
     rendered: Rendered | None = None  # the last good build: what the output folder holds
-    searched: search.SearchInput | None = None  # what the search index in the output folder was made from
+    searched: str | None = None  # the fingerprint of what the search index in the output folder was made from
     resolution: Resolution | None = None  # the last resolve: the next one redoes only what changed since
 
 
@@ -257,7 +257,8 @@ def _index(state: PreviewState, out: Path, writing: AbstractContextManager[Any] 
     assert rendered is not None
     started = time.perf_counter()
     source = search.search_input(rendered.site)
-    if source == state.searched:
+    searched = search.fingerprint(source)
+    if searched == state.searched:
         return PreviewBuild(state, rendered.site, ())
     try:
         files = search.make_index(source)
@@ -274,7 +275,7 @@ def _index(state: PreviewState, out: Path, writing: AbstractContextManager[Any] 
     digests = {path: digest for path, digest in rendered.digests.items() if path not in removed}
     digests.update((path, file_digest(data)) for path, data in changed.items())
     return PreviewBuild(
-        dataclasses.replace(state, rendered=dataclasses.replace(rendered, digests=digests), searched=source),
+        dataclasses.replace(state, rendered=dataclasses.replace(rendered, digests=digests), searched=searched),
         rendered.site,
         (),
         written=tuple(sorted(changed)),

@@ -307,19 +307,24 @@ KEPT_INDEXES = 4  # how many the cache folder keeps: the most recently used
 _KEPT_HEADER = b"explainer search index 1\n"
 
 
+def fingerprint(source: SearchInput) -> str:
+    """A digest of everything the index is made from: equal digests, byte-identical indexes (from one Pagefind)."""
+    digest = hashlib.sha256(f"{source.language}\0{len(source.documents)}".encode())
+    for path, html in source.documents:
+        digest.update(f"\0{len(path)}:{path}\0{len(html)}:".encode())
+        digest.update(html.encode("utf-8"))
+    return digest.hexdigest()
+
+
 def _index_key(source: SearchInput, binary: Path, part_documents: int) -> str:
     """What an index is made from, as a digest: the documents, Pagefind (its binary, as installed) and its settings."""
-    digest = hashlib.sha256()
     try:
         installed = binary.stat()
         identity = (str(binary.resolve()), installed.st_size, installed.st_mtime_ns)
     except OSError:
         identity = (str(binary), 0, 0)
-    digest.update(repr((identity, _arguments(source.language), part_documents, len(source.documents))).encode())
-    for path, html in source.documents:
-        digest.update(f"\0{len(path)}:{path}\0{len(html)}:".encode())
-        digest.update(html.encode("utf-8"))
-    return digest.hexdigest()
+    made_by = repr((identity, _arguments(source.language), part_documents, fingerprint(source)))
+    return hashlib.sha256(made_by.encode("utf-8")).hexdigest()
 
 
 def _read_kept(file: Path) -> dict[str, bytes] | None:
