@@ -163,9 +163,7 @@ def comparison(n: int, our_pages: int, hugo_pages: int, version: str, rows: list
             f"{label:16} {ours:11.2f} {ours_per_page * 1000:8.3f} {hugo:8.2f} {hugo_per_page * 1000:8.3f} "
             f"{ours_per_page / hugo_per_page:15.2f}"
         )
-    lines.append(
-        "(our whole build, search index included, each time; hugo alone, then hugo followed by pagefind over its pages)"
-    )
+    lines.append("(our whole build, search index included; hugo alone, then hugo followed by pagefind over its pages)")
     return "\n".join(lines)
 
 
