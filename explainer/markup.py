@@ -59,8 +59,9 @@ class MarkdownRenderer:
         # Raw HTML in content is text, never markup: drop the passes that would keep it.
         self._md.preprocessors.deregister("html_block")
         self._md.inlinePatterns.deregister("html")
+        self.note_titles = dict(note_titles)  # a copy: what its conversions were made with
         self._md.inlinePatterns.register(
-            _NoteLink(lambda slug: f"{root}notes/{slug}.html", note_titles), "note_link", 175
+            _NoteLink(lambda slug: f"{root}notes/{slug}.html", self.note_titles), "note_link", 175
         )
         self._cache: dict[str, Markup] = {}
 

@@ -20,6 +20,7 @@ import jinja2
 from . import search
 from .incremental import Changes, Rendered, file_digest, render_all, render_changes, site_wide_changes
 from .load import Content, Theme, load_content, load_theme, reload_content
+from .markup import MarkdownRenderer
 from .model import Site
 from .problems import ContentError, Problem
 from .progress import Progress
@@ -99,6 +100,7 @@ class PreviewState:
     rendered: Rendered | None = None  # the last good build: what the output folder holds
     searched: str | None = None  # the fingerprint of what the search index in the output folder was made from
     resolution: Resolution | None = None  # the last resolve: the next one redoes only what changed since
+    markdown: MarkdownRenderer | None = None  # the search documents' converter, kept while the notes' titles are
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,12 @@ def _index(state: PreviewState, out: Path, writing: AbstractContextManager[Any] 
     rendered = state.rendered
     assert rendered is not None
     started = time.perf_counter()
-    source = search.search_input(rendered.site)
+    titles = {slug: note.title for slug, note in rendered.site.notes.items()}
+    markdown = state.markdown
+    if markdown is None or markdown.note_titles != titles:  # titles are the text of [[links]]: convert anew
+        markdown = MarkdownRenderer("", titles)
+        state = dataclasses.replace(state, markdown=markdown)
+    source = search.search_input(rendered.site, markdown)
     searched = search.fingerprint(source)
     if searched == state.searched:
         return PreviewBuild(state, rendered.site, ())

@@ -440,6 +440,31 @@ def test_the_preview_can_index_after_the_pages_are_written(make_content: Content
     assert not any(search.is_index_file(path) for path in style_only.written)
 
 
+def test_the_preview_keeps_the_search_documents_converter_while_the_notes_titles_stay(
+    make_content: ContentMaker, tmp_path: Path
+):
+    content, out = make_content(), tmp_path / "out"
+    first = _preview(pipeline.PreviewState(), content, out, set())
+    converter = first.state.markdown
+    assert converter is not None and converter.has("Both give the same figure.")
+    topic = content / "annotations" / "sorties.yml"
+    topic.write_text(topic.read_text().replace("Both give the same figure.", "Both give the same count."))
+    edited = _preview(first.state, content, out, {topic})
+    assert edited.state.markdown is converter and "articles/alpha.html" in edited.written
+    note = content / "notes" / "idlib.md"
+    note.write_text(note.read_text().replace("title: Idlib", "title: Idlib Province"))
+    renamed = _preview(edited.state, content, out, {note})
+    assert renamed.state.markdown is not converter  # [[idlib]] now reads "Idlib Province"
+    fragment = fragments(read_index(out))["/notes/andrei-kartapolov.html"]
+    assert "campaign in Idlib Province" in fragment["content"]
+    pipeline.build(content, tmp_path / "full", TEMPLATES)
+    assert read_tree(out) == read_tree(tmp_path / "full")
+
+
+def read_index(site: Path) -> dict[str, bytes]:
+    return {path: data for path, data in read_tree(site).items() if search.is_index_file(path) and data is not None}
+
+
 def test_a_pagefind_failure_in_the_preview_is_a_problem_until_it_works(
     make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
