@@ -192,7 +192,10 @@ def start_index(
         earlier = _read_kept(kept)
         if earlier is not None:
             return IndexJob(program, Path(), source.language, 0, timeout, _collected=earlier)
-    folder = Path(tempfile.mkdtemp(prefix="explainer-search-"))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="explainer-search-"))
+    except OSError as error:
+        raise _error(f"cannot make a temporary folder for Pagefind: {error.strerror or error}") from None
     job = IndexJob(program, folder, source.language, len(starts), timeout, keep_in=kept)
     try:
         for number, at in enumerate(starts):
@@ -203,6 +206,9 @@ def start_index(
                 file.write_text(html, encoding="utf-8")
         if job.parts:
             job.start_next()
+    except OSError as error:
+        job.stop()
+        raise _error(f"cannot write the search documents in {folder}: {error.strerror or error}") from None
     except BaseException:
         job.stop()
         raise

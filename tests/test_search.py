@@ -320,6 +320,30 @@ def test_pagefind_runs_in_a_folder_of_its_own_with_the_documents(sample_index, t
     assert seen[-2] == "0"  # none of Pagefind's own settings variables reach it
 
 
+def test_a_temporary_folder_that_cannot_be_written_is_a_problem(
+    sample_index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    site, _, _ = sample_index
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    [problem] = problems(search.index_files, site)
+    assert problem.startswith("pagefind: cannot make a temporary folder for Pagefind: ")
+    full = tmp_path / "full"
+    full.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(full))
+    real_write = Path.write_text
+
+    def disk_full(self: Path, *args: Any, **kwargs: Any) -> int:
+        if self.suffix == ".html":
+            raise OSError(28, "No space left on device")
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    [problem] = problems(search.index_files, site)
+    assert problem.startswith("pagefind: cannot write the search documents in ")
+    assert problem.endswith(": No space left on device")
+    assert not list(full.iterdir())
+
+
 def test_pagefind_that_fails_says_why(sample_index, tmp_path: Path, temporary: Path):
     site, _, _ = sample_index
     binary = fake_pagefind(tmp_path, "#!/bin/sh\necho 'pagefind: broken install' >&2\nexit 3\n")
