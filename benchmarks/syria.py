@@ -3,14 +3,17 @@
     python -m benchmarks.syria [--runs R]
 
 Runs `python build.py --out <folder>` R times (default 5) with an empty cache folder each time
-(cold), then R times with the cache the previous build left (warm: compiled templates kept), and
-`python build.py check` R times. Prints the fastest, median and slowest wall time of each, from
-the moment the process is started until it has exited.
+(cold); R times with the cache the previous build left (warm: compiled templates and the search
+index kept); R times on a copy of the content with one more sentence at the end of an article
+before each build (edited: the templates kept, the search index made again, as after an
+editor's change to a source); and `python build.py check` R times. Prints the fastest, median and
+slowest wall time of each, from the moment the process is started until it has exited.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         warm_environment = cold_environment(work / "warm")
         _timed(build, warm_environment)  # fills the cache
         rows.append(("build, warm", [_timed(build, warm_environment) for _ in range(args.runs)]))
+        content = work / "content"
+        shutil.copytree(ROOT / "content", content)
+        article = sorted((content / "articles").glob("*.md"))[0]
+        edited = [*build, "--content", str(content)]
+        seconds = []
+        for run in range(args.runs):
+            with article.open("a", encoding="utf-8") as text:
+                text.write(f"\nAn added sentence, number {run}.\n")
+            seconds.append(_timed(edited, warm_environment))
+        rows.append(("build, edited", seconds))
         check = [sys.executable, str(ROOT / "build.py"), "check"]
         rows.append(("check", [_timed(check, warm_environment) for _ in range(args.runs)]))
     print(table(rows))
