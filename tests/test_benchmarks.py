@@ -1,0 +1,54 @@
+"""The benchmark scripts (benchmarks/run.py, vs_hugo.py, syria.py): their cold start and their tables.
+
+What they measure is reported in docs/performance.md; here, that they measure what they say: a
+cold build has an empty cache folder and Python's default settings, the tables compute their
+ratios from the times given, and the Syria script really runs the four kinds of build.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run, syria, vs_hugo
+
+
+def test_a_cold_build_has_an_empty_cache_folder_and_pythons_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere/else")
+    environment = run.cold_environment(tmp_path / "cache")
+    assert environment["XDG_CACHE_HOME"] == str(tmp_path / "cache")
+    assert (tmp_path / "cache").is_dir() and not list((tmp_path / "cache").iterdir())
+    assert "PYTHONDONTWRITEBYTECODE" not in environment
+    with pytest.raises(FileExistsError):
+        run.cold_environment(tmp_path / "cache")  # never a cache left by another build
+
+
+def test_the_suites_table_shows_the_growth_between_sizes() -> None:
+    small = run.Measured(100, 2.0, 700, 900, 26_000_000, 100 * 2**20, 0.05, 0.1, 1.0)
+    large = run.Measured(1000, 15.0, 7000, 9000, 260_000_000, 600 * 2**20, 0.12, 0.3, 7.0)
+    table = run.table([small, large])
+    assert table.splitlines()[0].split()[:3] == ["articles", "build", "s"]
+    growth = table.splitlines()[-1].split()
+    # articles x10, pages x10, build x7.5, per page x0.75, peak x6, rebuild x2.4
+    assert growth[3:] == ["10.0x", "10.0x", "7.5x", "0.75x", "6.0x", "2.4x"]
+
+
+def test_the_comparison_with_hugo_is_per_page() -> None:
+    text = vs_hugo.comparison(1000, 6000, 1000, "v0.111.3", [("hugo alone", 12.0, 1.0), ("hugo + pagefind", 12.0, 4.0)])
+    rows = {line[:16].strip(): line[16:].split() for line in text.splitlines()[2:4]}
+    assert rows["hugo alone"] == ["12.00", "2.000", "1.00", "1.000", "2.00"]
+    assert rows["hugo + pagefind"] == ["12.00", "2.000", "4.00", "4.000", "0.50"]
+
+
+def test_the_syria_script_times_each_kind_of_build(capsys: pytest.CaptureFixture[str]) -> None:
+    assert syria.main(["--runs", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line[:13].strip() for line in lines[1:]] == ["build, cold", "build, warm", "build, edited", "check"]
+    for line in lines[1:]:
+        fastest, median, slowest = (float(number) for number in re.findall(r"\d+\.\d+", line))
+        assert 0 < fastest == median == slowest  # one run each
