@@ -85,6 +85,7 @@ def built_files(
         for path, data in stream_site(site, theme, renderers=renderers):
             if progress and path.endswith(".html"):
                 progress.advance()
+            indexing.advance()  # a large site's next part starts as soon as the one before is done
             yield path, data
         if progress:
             progress.begin("search", 0)

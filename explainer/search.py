@@ -220,8 +220,9 @@ class IndexJob:
     """Pagefind making an index, part after part, in processes of its own; `files` waits for it and collects it.
 
     The temporary folder holds one folder per part: its documents, Pagefind's output and log.
-    A job is ended by `files` or `stop` (as a context manager, on leaving it): the folder is
-    removed and a Pagefind still running is stopped.
+    `advance`, called while the pages are rendered, starts each part as soon as the one
+    before is done. A job is ended by `files` or `stop` (as a context manager, on leaving it): the
+    folder is removed and a Pagefind still running is stopped.
     """
 
     binary: Path
@@ -256,6 +257,15 @@ class IndexJob:
             except OSError as error:
                 raise _error(f"cannot run Pagefind ({self.binary}): {error}; {INSTALL_HINT}") from None
         self._started = time.monotonic()
+
+    def advance(self) -> None:
+        """Without waiting: when the running part is done, collect it and start the next (call it often)."""
+        if self._running is not None and self._running.poll() is not None:
+            self._finish_part()
+            if self._next < self.parts:
+                self.start_next()
+            else:
+                self._running = None
 
     def files(self) -> dict[str, bytes]:
         """Wait for every part, and return the index's files; raises SearchError when Pagefind failed."""

@@ -18,6 +18,7 @@ import json
 import stat
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,28 @@ def test_a_large_index_is_made_in_parts_that_the_search_page_merges(sample_index
 
 
 PARTS = ("pagefind/part-2", "pagefind/part-3")
+
+
+def test_each_part_starts_as_soon_as_the_one_before_is_done(sample_index, tmp_path: Path, temporary: Path):
+    site, _, _ = sample_index
+    log = tmp_path / "started.txt"
+    log.write_text("")
+    # Each part notes when it starts, then takes 0.2 s to make its index.
+    script = f"#!/bin/sh\necho start >> {log}\nsleep 0.2\nmkdir -p index\nprintf x > index/pagefind.js\n"
+    with search.start_index(search.search_input(site), fake_pagefind(tmp_path, script), part_documents=2) as job:
+        deadline = time.monotonic() + 10
+        while len(log.read_text().split()) < 3 and time.monotonic() < deadline:
+            job.advance()  # as the build does between pages, without waiting
+            time.sleep(0.02)
+        assert log.read_text().split() == ["start"] * 3  # all three parts ran before files() was asked for
+        index = job.files()
+    assert sorted(index) == [
+        "pagefind/pagefind.js",
+        "pagefind/part-2/pagefind.js",
+        "pagefind/part-3/pagefind.js",
+        "pagefind/parts.json",
+    ]
+    assert not list(temporary.iterdir())
 
 
 def test_nothing_to_search_makes_no_index_and_says_so(tmp_path: Path, temporary: Path):
