@@ -56,6 +56,8 @@ PARTS_FILE = "parts.json"  # in INDEX_FOLDER: the folders of the parts after the
 PART_DOCUMENTS = 2000  # documents per index: Pagefind then needs about 600 MB for 1,200 articles
 # Pagefind's ready-made interfaces and its highlighting script: the search page has its own.
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
+# The search page loads Pagefind's script, and Pagefind starts its worker, from the first part only.
+FIRST_PART_ONLY = ("pagefind.js", "pagefind-worker.js")
 TIMEOUT = 600.0  # seconds for one part: 2,000 documents index in well under a minute
 INSTALL_HINT = "install the requirements: python -m pip install -r requirements.txt"
 DOCUMENTS_FOLDER = "documents"  # in a part's temporary folder: the search documents, at their pages' paths
@@ -305,7 +307,7 @@ class IndexJob:
             name = file.relative_to(output).as_posix()
             if file.is_symlink() or not (file.is_file() or file.is_dir()):
                 raise _error(f"Pagefind made something that is not a file: {name!r}")
-            if file.is_file() and not name.startswith(UNUSED):
+            if file.is_file() and not name.startswith(UNUSED) and not (number and name in FIRST_PART_ONLY):
                 self._collected[f"{prefix}/{name}"] = file.read_bytes()
 
     def stop(self) -> None:

@@ -204,7 +204,10 @@ def test_each_part_starts_as_soon_as_the_one_before_is_done(sample_index, tmp_pa
     log = tmp_path / "started.txt"
     log.write_text("")
     # Each part notes when it starts, then takes 0.2 s to make its index.
-    script = f"#!/bin/sh\necho start >> {log}\nsleep 0.2\nmkdir -p index\nprintf x > index/pagefind.js\n"
+    script = (
+        f"#!/bin/sh\necho start >> {log}\nsleep 0.2\nmkdir -p index\n"
+        "printf x > index/pagefind.js\nprintf x > index/pagefind-entry.json\n"
+    )
     with search.start_index(search.search_input(site), fake_pagefind(tmp_path, script), part_documents=2) as job:
         deadline = time.monotonic() + 10
         while len(log.read_text().split()) < 3 and time.monotonic() < deadline:
@@ -212,10 +215,12 @@ def test_each_part_starts_as_soon_as_the_one_before_is_done(sample_index, tmp_pa
             time.sleep(0.02)
         assert log.read_text().split() == ["start"] * 3  # all three parts ran before files() was asked for
         index = job.files()
+    # Pagefind's script and worker are loaded from the first part only: the others do not keep them.
     assert sorted(index) == [
+        "pagefind/pagefind-entry.json",
         "pagefind/pagefind.js",
-        "pagefind/part-2/pagefind.js",
-        "pagefind/part-3/pagefind.js",
+        "pagefind/part-2/pagefind-entry.json",
+        "pagefind/part-3/pagefind-entry.json",
         "pagefind/parts.json",
     ]
     assert not list(temporary.iterdir())
