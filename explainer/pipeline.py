@@ -56,7 +56,7 @@ def build(
 ) -> Built:
     """Build the site from `content` into `out`; nothing is written unless every step succeeds.
 
-    `cache` is a folder where compiled templates are kept from one build to the next.
+    `cache` is a folder where compiled templates and search indexes are kept from one build to the next.
     """
     if progress:
         progress.begin("check", 0)
@@ -225,8 +225,8 @@ def preview_index(
 
     The site-wide files (data files, sitemap) are made again and written when their bytes changed.
     Pagefind runs only when a search document changed (a template change never changes one).
-    Only files whose bytes changed are
-    written, through update_site, with `writing` held. A Pagefind failure is reported as a problem.
+    Only files whose bytes changed are written, through update_site, with `writing` held. A
+    Pagefind failure is reported as a problem.
     """
     rendered = state.rendered
     if rendered is None:

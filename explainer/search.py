@@ -87,7 +87,7 @@ def indexed_pages(site: Site) -> list[str]:
 
 
 def is_index_file(path: str) -> bool:
-    """True for a file of the search index (what index_files makes)."""
+    """True for a file of the search index (what make_index makes)."""
     return path.startswith(INDEX_FOLDER + "/")
 
 
@@ -157,11 +157,6 @@ def part_folder(number: int) -> str:
     return INDEX_FOLDER if number == 0 else f"{INDEX_FOLDER}/part-{number + 1}"
 
 
-def index_files(site: Site, binary: Path | None = None) -> dict[str, bytes]:
-    """The search index of `site`: path -> bytes, under pagefind/."""
-    return make_index(search_input(site), binary)
-
-
 def make_index(
     source: SearchInput, binary: Path | None = None, timeout: float = TIMEOUT, cache: Path | None = None
 ) -> dict[str, bytes]:
@@ -193,7 +188,7 @@ def start_index(
         kept = cache / f"{KEPT_PREFIX}{_index_key(source, program, part_documents)}{KEPT_SUFFIX}"
         earlier = _read_kept(kept)
         if earlier is not None:
-            return IndexJob(program, Path(), source.language, 0, timeout, _collected=earlier)
+            return IndexJob(program, None, source.language, 0, timeout, _collected=earlier)
     try:
         folder = Path(tempfile.mkdtemp(prefix="explainer-search-"))
     except OSError as error:
@@ -228,7 +223,7 @@ class IndexJob:
     """
 
     binary: Path
-    folder: Path  # Path() when there is none: the index was kept from an earlier build
+    folder: Path | None  # None when the index was kept from an earlier build: nothing to run
     language: str
     parts: int
     timeout: float
@@ -246,7 +241,7 @@ class IndexJob:
 
     def start_next(self) -> None:
         """Start Pagefind on the next part."""
-        part = self.folder / str(self._next)
+        part = self._part(self._next)
         self._next += 1
         command = [str(self.binary), *_arguments(self.language)]
         # Pagefind reads settings from its working folder and from PAGEFIND_* variables: it gets neither.
@@ -291,7 +286,7 @@ class IndexJob:
         process = self._running
         assert process is not None
         number = self._next - 1
-        part = self.folder / str(number)
+        part = self._part(number)
         try:
             status = process.wait(max(0.0, self.timeout - (time.monotonic() - self._started)))
         except subprocess.TimeoutExpired:
@@ -310,13 +305,18 @@ class IndexJob:
             if file.is_file() and not name.startswith(UNUSED) and not (number and name in FIRST_PART_ONLY):
                 self._collected[f"{prefix}/{name}"] = file.read_bytes()
 
+    def _part(self, number: int) -> Path:
+        """A part's folder in the temporary folder: its documents, Pagefind's output and log."""
+        assert self.folder is not None, "a kept index has no parts to make"
+        return self.folder / str(number)
+
     def stop(self) -> None:
         """Stop Pagefind if it is still running, and remove the temporary folder."""
         process, self._running = self._running, None
         if process is not None and process.poll() is None:
             process.kill()
             process.wait()
-        if self.folder != Path():
+        if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -65,7 +65,12 @@ def fragments(index: dict[str, bytes]) -> dict[str, dict[str, Any]]:
 def sample_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Site, dict[str, bytes], dict[str, bytes]]:
     """The SEARCHED sample: its site, its rendered files and its search index (made once for the module)."""
     site, files = render(write_tree(tmp_path_factory.mktemp("content"), SEARCHED))
-    return site, files, search.index_files(site)
+    return site, files, index_files(site)
+
+
+def index_files(site: pipeline.Site, binary: Path | None = None) -> dict[str, bytes]:
+    """The search index of a site, as a build makes it (without the cache folder)."""
+    return search.make_index(search.search_input(site), binary)
 
 
 def problems(call: Any, *args: Any, **kwargs: Any) -> list[str]:
@@ -176,12 +181,12 @@ def test_a_long_passage_is_clipped_at_a_word_in_its_heading():
 def test_the_same_content_gives_the_same_index_byte_for_byte(sample_index, tmp_path: Path):
     _, _, index = sample_index
     again_site, _ = render(write_tree(tmp_path / "content", SEARCHED))
-    assert search.index_files(again_site) == index
+    assert index_files(again_site) == index
 
 
 def test_the_index_follows_the_sites_language(make_content: ContentMaker):
     site, _ = render(make_content({"site.yml": "title: T\nlanguage: de\n"}))
-    entry = json.loads(search.index_files(site)["pagefind/pagefind-entry.json"])
+    entry = json.loads(index_files(site)["pagefind/pagefind-entry.json"])
     assert list(entry["languages"]) == ["de"]
 
 
@@ -314,17 +319,15 @@ def test_only_pagefinds_files_in_its_folder_are_taken(sample_index, tmp_path: Pa
         printf x > index/fragment/a.pf_fragment
         """
     good = fake_pagefind(tmp_path, makes, "good")
-    assert search.index_files(site, good) == {
+    assert index_files(site, good) == {
         "pagefind/fragment/a.pf_fragment": b"x",
         "pagefind/pagefind.js": b"x",
         "pagefind/parts.json": b"[]\n",
     }
     links = fake_pagefind(tmp_path, makes + "ln -s /etc/passwd index/linked.js\n", "links")
-    assert problems(search.index_files, site, links) == [
-        "pagefind: Pagefind made something that is not a file: 'linked.js'"
-    ]
+    assert problems(index_files, site, links) == ["pagefind: Pagefind made something that is not a file: 'linked.js'"]
     nothing = fake_pagefind(tmp_path, "#!/bin/sh\nexit 0\n", "nothing")
-    assert problems(search.index_files, site, nothing) == ["pagefind: Pagefind finished without making an index"]
+    assert problems(index_files, site, nothing) == ["pagefind: Pagefind finished without making an index"]
     assert not list(temporary.iterdir())
 
 
@@ -341,7 +344,7 @@ def test_pagefind_runs_in_a_folder_of_its_own_with_the_documents(sample_index, t
         mkdir index
         """,
     )
-    search.index_files(site, spy)
+    index_files(site, spy)
     seen = record.read_text(encoding="utf-8").split("\n")
     assert seen[0] == ("--site documents --output-path index --root-selector main --force-language en --keep-index-url")
     assert "alpha.html" in seen and "idlib.html" in seen and "sorties.html" in seen
@@ -353,7 +356,7 @@ def test_a_temporary_folder_that_cannot_be_written_is_a_problem(
 ):
     site, _, _ = sample_index
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
-    [problem] = problems(search.index_files, site)
+    [problem] = problems(index_files, site)
     assert problem.startswith("pagefind: cannot make a temporary folder for Pagefind: ")
     full = tmp_path / "full"
     full.mkdir()
@@ -366,7 +369,7 @@ def test_a_temporary_folder_that_cannot_be_written_is_a_problem(
         return real_write(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "write_text", disk_full)
-    [problem] = problems(search.index_files, site)
+    [problem] = problems(index_files, site)
     assert problem.startswith("pagefind: cannot write the search documents in ")
     assert problem.endswith(": No space left on device")
     assert not list(full.iterdir())
@@ -375,7 +378,7 @@ def test_a_temporary_folder_that_cannot_be_written_is_a_problem(
 def test_pagefind_that_fails_says_why(sample_index, tmp_path: Path, temporary: Path):
     site, _, _ = sample_index
     binary = fake_pagefind(tmp_path, "#!/bin/sh\necho 'pagefind: broken install' >&2\nexit 3\n")
-    assert problems(search.index_files, site, binary) == [
+    assert problems(index_files, site, binary) == [
         "pagefind: Pagefind failed (exit status 3): pagefind: broken install"
     ]
     assert not list(temporary.iterdir())
@@ -392,7 +395,7 @@ def test_pagefind_that_hangs_is_stopped(sample_index, tmp_path: Path, temporary:
 
 def test_a_missing_binary_says_how_to_install_it(sample_index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     site, _, _ = sample_index
-    [missing] = problems(search.index_files, site, tmp_path / "no-such-pagefind")
+    [missing] = problems(index_files, site, tmp_path / "no-such-pagefind")
     assert missing.startswith(f"pagefind: cannot run Pagefind ({tmp_path / 'no-such-pagefind'}): ")
     assert missing.endswith("; install the requirements: python -m pip install -r requirements.txt")
     import pagefind_bin
@@ -401,7 +404,7 @@ def test_a_missing_binary_says_how_to_install_it(sample_index, tmp_path: Path, m
         raise FileNotFoundError("Could not find any of [...]")
 
     monkeypatch.setattr(pagefind_bin, "get_executable", not_there)
-    assert problems(search.index_files, site) == [
+    assert problems(index_files, site) == [
         "pagefind: Pagefind's binary is not installed; install the requirements: "
         "python -m pip install -r requirements.txt"
     ]
