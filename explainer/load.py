@@ -1,7 +1,9 @@
 """Load: read the content folder (all of it, or again only the files a save changed) and the theme, and nothing else.
 
 Parsing here is only what reading needs (decoding, front matter, safe YAML); checking what the
-values mean is the resolve step's job.
+values mean is the resolve step's job. An annotation file is kept as text, and its YAML parsed
+(parsed_data) when the resolve step comes to it: a YAML tree holds each value with its line, and
+takes ten times the memory of its text, so a large site's trees are never all held at once.
 """
 
 from __future__ import annotations
@@ -65,10 +67,13 @@ class SourceFile:
     section: str  # 'site', 'articles', 'notes' or 'annotations'
     path: str  # as shown in messages, e.g. content/articles/x.md
     stem: str
-    data: YamlValue | None  # front matter (articles, notes) or the whole document (yml)
+    data: YamlValue | None  # front matter (articles, notes) or the whole document (site.yml)
     body: str = ""
     body_line: int = 1  # the file line on which the body starts
     failed: bool = False  # it could not be read; its problems are already reported
+    # An annotation file's YAML, parsed only when it is resolved (parsed_data): a large site's
+    # annotation trees, many times the size of their text, are then never all held at once.
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -462,7 +467,9 @@ def _read_file(path: Path, root: Path, section: str, shown: str, problems: list[
     problems.extend(read_problems)
     if text is None:
         return failed
-    if section in ("site", "annotations"):
+    if section == "annotations":
+        return [SourceFile(section, shown, path.stem, None, text=text)]
+    if section == "site":
         data, yaml_problems = parse_yaml(text, shown)
         problems.extend(yaml_problems)
         return failed if yaml_problems else [SourceFile(section, shown, path.stem, data)]
@@ -473,6 +480,13 @@ def _read_file(path: Path, root: Path, section: str, shown: str, problems: list[
     data, yaml_problems = parse_yaml(front, shown, front_line)
     problems.extend(yaml_problems)
     return failed if yaml_problems else [SourceFile(section, shown, path.stem, data, body, body_line)]
+
+
+def parsed_data(source: SourceFile) -> tuple[YamlValue | None, list[Problem]]:
+    """A file's YAML tree: the one read with it, or, for an annotation file, its text parsed now."""
+    if source.text is None:
+        return source.data, []
+    return parse_yaml(source.text, source.path)
 
 
 def load_theme(folder: Path) -> Theme:

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import anchoring, schemas
-from .load import Content, SourceFile, YamlValue, cycle_collection_paused
+from .load import Content, SourceFile, YamlValue, cycle_collection_paused, parsed_data
 from .model import (
     Annotation,
     Article,
@@ -285,10 +285,10 @@ def _still_holds(done: _TopicWork, source: SourceFile, articles: _Known, notes: 
 
 
 def _validate(
-    source: SourceFile, name: str, line: int, validators: schemas.Validators, report: _Report
+    data: YamlValue | None, name: str, line: int, validators: schemas.Validators, report: _Report
 ) -> frozenset[schemas.Where]:
     """Check a file's YAML with its schema (explainer/schemas); report what it refuses, return where that is."""
-    checked = schemas.check(validators[name], source.data, source.path, line)
+    checked = schemas.check(validators[name], data, report.path, line)
     report.sink.extend(checked.problems)
     return checked.invalid
 
@@ -332,7 +332,7 @@ def _resolve_config(
         return None
     source = sources[0]
     report = _Report(source.path, problems)
-    entries = _entries(source.data, (), _validate(source, "site", 1, validators, report))
+    entries = _entries(source.data, (), _validate(source.data, "site", 1, validators, report))
     if entries is None or "title" not in entries:
         return None
     url = base_url if base_url is not None else _text(entries, "base_url")
@@ -351,7 +351,7 @@ def _resolve_article(
 ) -> Article | None:
     report = _Report(source.path, problems)
     slug_ok = _check_slug(source.stem, "file name", report, 1)
-    entries = _entries(source.data, (), _validate(source, "article", 2, validators, report))
+    entries = _entries(source.data, (), _validate(source.data, "article", 2, validators, report))
     text, paragraphs = split_paragraphs(source.body, source.body_line)
     if not paragraphs:
         report(source.body_line, "article has no text after its front matter")
@@ -410,7 +410,7 @@ def _resolve_note(
 ) -> tuple[Note, list[tuple[str, str, int]]] | None:
     report = _Report(source.path, problems)
     slug_ok = _check_slug(source.stem, "file name", report, 1)
-    entries = _entries(source.data, (), _validate(source, "note", 2, validators, report))
+    entries = _entries(source.data, (), _validate(source.data, "note", 2, validators, report))
     if entries is None:
         return None
     kind = _text(entries, "kind")
@@ -461,9 +461,12 @@ def _resolve_topic(
     anchor = _Anchorer(normal_texts, before.anchored if before is not None else {})
     entries_with_ids: list[tuple[str, int, Annotation | None]] = []
     topic = None
+    data, read = parsed_data(source)
+    if read:  # YAML that cannot be read: nothing else about the file is checked
+        return _TopicWork(source, None, (), (), tuple(read), (), ((), ()), (), ((), ()), False, {}, _parts(()))
     slug_ok = _check_slug(source.stem, "file name", report, 1)
-    invalid = _validate(source, "topic", 1, validators, report)
-    entries = _entries(source.data, (), invalid)
+    invalid = _validate(data, "topic", 1, validators, report)
+    entries = _entries(data, (), invalid)
     if entries is not None:
         if "summary" in entries:
             _check_markdown_links(entries["summary"], notes, report)

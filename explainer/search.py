@@ -38,7 +38,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -53,7 +53,7 @@ from .render import RELATION_LABELS, article_path, format_date, note_path, topic
 
 INDEX_FOLDER = "pagefind"
 PARTS_FILE = "parts.json"  # in INDEX_FOLDER: the folders of the parts after the first, for the search page
-PART_DOCUMENTS = 2000  # documents per index: Pagefind then needs about 600 MB for 1,200 articles
+PART_DOCUMENTS = 1000  # documents per index: Pagefind needs about 350 MB for 1,000 documents (articles of 800 words)
 # Pagefind's ready-made interfaces and its highlighting script: the search page has its own.
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
 # The search page loads Pagefind's script, and Pagefind starts its worker, from the first part only.
@@ -74,7 +74,8 @@ class SearchInput:
     """Everything the index is made from: equal inputs give byte-identical indexes."""
 
     language: str
-    documents: tuple[tuple[str, str], ...]  # (page path, its search document's HTML), in site order
+    # (page path, its search document's HTML), in site order: held, or each made as it is read (search_input).
+    documents: Collection[tuple[str, str]]
 
 
 def indexed_pages(site: Site) -> list[str]:
@@ -91,19 +92,39 @@ def is_index_file(path: str) -> bool:
     return path.startswith(INDEX_FOLDER + "/")
 
 
-def search_input(site: Site, markdown: Callable[[str], Markup] | None = None) -> SearchInput:
+def search_input(site: Site, markdown: Callable[[str], Markup] | None = None, held: bool = True) -> SearchInput:
     """What the index of `site` is made from: the search document of every searched page.
 
     `markdown` converts the comments, summaries and notes' text (the pages' own converter, so that
     each is converted once); links in it are not searched, so where they lead does not matter.
+    Unless `held`, each document is made as it is read, and not kept: a build reads them once, to
+    write them for Pagefind, and a large site's documents (134 MB for 10,000 articles) are then
+    never all in memory.
     """
     markdown = markdown or MarkdownRenderer("", {slug: note.title for slug, note in site.notes.items()})
-    return SearchInput(site.config.language, tuple(zip(indexed_pages(site), _documents(site, markdown), strict=True)))
+    documents = _Documents(site, markdown)
+    return SearchInput(site.config.language, tuple(documents) if held else documents)
 
 
-def _documents(site: Site, markdown: Callable[[str], Markup]) -> list[str]:
+@dataclass(frozen=True)
+class _Documents(Collection[tuple[str, str]]):
+    """The search documents of a site, made each time they are read."""
+
+    site: Site
+    markdown: Callable[[str], Markup]
+
+    def __len__(self) -> int:
+        return len(self.site.articles) + len(self.site.notes) + len(self.site.topics)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return zip(indexed_pages(self.site), _documents(self.site, self.markdown), strict=True)
+
+    def __contains__(self, item: object) -> bool:
+        return any(document == item for document in self)
+
+
+def _documents(site: Site, markdown: Callable[[str], Markup]) -> Iterator[str]:
     """The search documents of the articles, notes and topics, in the order of indexed_pages."""
-    documents = []
     for slug, article in site.articles.items():
         byline = ", ".join(part for part in (article.outlet, article.author, format_date(article.published)) if part)
         parts = [f"<h1>{escape(article.title)}</h1>\n<p>{escape(byline)}</p>\n"]
@@ -118,14 +139,14 @@ def _documents(site: Site, markdown: Callable[[str], Markup]) -> list[str]:
             heading = f"{quoted(passage.exact, 100)} (annotated: {RELATION_LABELS[annotation.relation][0]})"
             comment = markdown(annotation.comment) if annotation.comment else ""
             parts.append(f'<section><h2 id="p-{escape(passage.id)}">{escape(heading)}</h2>{comment}</section>\n')
-        documents.append(_page(site, article.title, parts))
+        yield _page(site, article.title, parts)
     for note in site.notes.values():
         facts = [note.kind.capitalize() if note.kind else "Note", note.summary, ", ".join(note.aliases)]
         facts.append(format_date(note.date))
         parts = [f"<h1>{escape(note.title)}</h1>\n"]
         parts.extend(f"<p>{escape(fact)}</p>\n" for fact in facts if fact)
         parts.append(markdown(note.body))
-        documents.append(_page(site, note.title, parts))
+        yield _page(site, note.title, parts)
     for topic in site.topics.values():
         parts = [f"<h1>{escape(topic.title)}</h1>\n", markdown(topic.summary) if topic.summary else ""]
         for annotation_id in topic.annotations:
@@ -134,8 +155,7 @@ def _documents(site: Site, markdown: Callable[[str], Markup]) -> list[str]:
             heading = f"{RELATION_LABELS[annotation.relation][0]}: {quotes}"
             comment = markdown(annotation.comment) if annotation.comment else ""
             parts.append(f'<section><h2 id="ann-{escape(annotation.id)}">{escape(heading)}</h2>{comment}</section>\n')
-        documents.append(_page(site, topic.title, parts))
-    return documents
+        yield _page(site, topic.title, parts)
 
 
 def _page(site: Site, title: str, parts: Sequence[str]) -> str:
@@ -174,33 +194,35 @@ def start_index(
 ) -> IndexJob:
     """Write the documents to a temporary folder and start Pagefind on the first part; IndexJob.files finishes.
 
-    With `cache` (a folder, see cache.private_folder), an index made before from the very same
-    documents, by the same Pagefind with the same settings, is taken from there instead, and a new
-    one is kept there for next time.
+    The documents are read once, and each is written as it is read. With `cache` (a folder, see
+    cache.private_folder), an index made before from the very same documents, by the same Pagefind
+    with the same settings, is taken from there instead, and a new one is kept there for next time.
     """
     program = binary or _binary()
     part_documents = part_documents or PART_DOCUMENTS
-    # Pagefind refuses to make an index of nothing: a site with nothing to search has no index.
-    starts = range(0, len(source.documents), part_documents)
-    kept = None
-    cache = private_folder(cache)
-    if cache is not None:
-        kept = cache / f"{KEPT_PREFIX}{_index_key(source, program, part_documents)}{KEPT_SUFFIX}"
-        earlier = _read_kept(kept)
-        if earlier is not None:
-            return IndexJob(program, None, source.language, 0, timeout, _collected=earlier)
     try:
         folder = Path(tempfile.mkdtemp(prefix="explainer-search-"))
     except OSError as error:
         raise _error(f"cannot make a temporary folder for Pagefind: {error.strerror or error}") from None
-    job = IndexJob(program, folder, source.language, len(starts), timeout, keep_in=kept)
+    # Pagefind refuses to make an index of nothing: a site with nothing to search has no index.
+    parts = -(-len(source.documents) // part_documents)
+    job = IndexJob(program, folder, source.language, parts, timeout)
     try:
-        for number, at in enumerate(starts):
-            documents = folder / str(number) / DOCUMENTS_FOLDER
-            for path, html in source.documents[at : at + part_documents]:
-                file = documents / path
-                file.parent.mkdir(parents=True, exist_ok=True)
-                file.write_text(html, encoding="utf-8")
+        digest = _Fingerprint(source.language, len(source.documents))
+        for number, (path, html) in enumerate(source.documents):
+            file = folder / str(number // part_documents) / DOCUMENTS_FOLDER / path
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(html, encoding="utf-8")
+            digest.add(path, html)
+        cache = private_folder(cache)
+        if cache is not None:
+            job.keep_in = (
+                cache / f"{KEPT_PREFIX}{_index_key(digest, source.language, program, part_documents)}{KEPT_SUFFIX}"
+            )
+            earlier = _read_kept(job.keep_in)
+            if earlier is not None:
+                job.stop()
+                return IndexJob(program, None, source.language, 0, timeout, _collected=earlier)
         if job.parts:
             job.start_next()
     except OSError as error:
@@ -327,21 +349,34 @@ _KEPT_HEADER = b"explainer search index 1\n"
 
 def fingerprint(source: SearchInput) -> str:
     """A digest of everything the index is made from: equal digests, byte-identical indexes (from one Pagefind)."""
-    digest = hashlib.sha256(f"{source.language}\0{len(source.documents)}".encode())
+    digest = _Fingerprint(source.language, len(source.documents))
     for path, html in source.documents:
-        digest.update(f"\0{len(path)}:{path}\0{len(html)}:".encode())
-        digest.update(html.encode("utf-8"))
+        digest.add(path, html)
     return digest.hexdigest()
 
 
-def _index_key(source: SearchInput, binary: Path, part_documents: int) -> str:
+class _Fingerprint:
+    """The fingerprint of search documents, taken one document at a time."""
+
+    def __init__(self, language: str, documents: int) -> None:
+        self._digest = hashlib.sha256(f"{language}\0{documents}".encode())
+
+    def add(self, path: str, html: str) -> None:
+        self._digest.update(f"\0{len(path)}:{path}\0{len(html)}:".encode())
+        self._digest.update(html.encode("utf-8"))
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def _index_key(documents: _Fingerprint, language: str, binary: Path, part_documents: int) -> str:
     """What an index is made from, as a digest: the documents, Pagefind (its binary, as installed) and its settings."""
     try:
         installed = binary.stat()
         identity = (str(binary.resolve()), installed.st_size, installed.st_mtime_ns)
     except OSError:
         identity = (str(binary), 0, 0)
-    made_by = repr((identity, _arguments(source.language), part_documents, fingerprint(source)))
+    made_by = repr((identity, _arguments(language), part_documents, documents.hexdigest()))
     return hashlib.sha256(made_by.encode("utf-8")).hexdigest()
 
 

@@ -573,12 +573,25 @@ def test_problems_are_collected_from_every_file_and_bad_files_are_left_out(tmp_p
     )
     content = load_content(root, "content")
     assert sorted(str(p) for p in content.problems) == [
-        "content/annotations/sorties.yml:1: YAML anchors and aliases are not allowed",
         "content/articles/beta.md:1: file is not UTF-8 (byte 0xff at column 1)",
         f"content/notes/idlib.md:1: {MISSING}",
         "content/site.yml:1: YAML syntax error at column 9: mapping values are not allowed here",
     ]
-    assert [f.stem for f in content.files if not f.failed] == ["alpha", "andrei-kartapolov"]
+    assert [f.stem for f in content.files if not f.failed] == ["alpha", "andrei-kartapolov", "sorties"]
+    # An annotation file's YAML is parsed when it is resolved: its problems are found then.
+    topic = content.files[-1]
+    assert [str(p) for p in load.parsed_data(topic)[1]] == [
+        "content/annotations/sorties.yml:1: YAML anchors and aliases are not allowed"
+    ]
+
+
+def test_an_annotation_file_is_kept_as_text_and_parsed_when_asked(tmp_path: Path) -> None:
+    content = load_content(_sample(tmp_path), "content")
+    topic, alpha = content.files[-1], content.files[1]
+    assert (topic.data, topic.text) == (None, (tmp_path / "content/annotations/sorties.yml").read_text())
+    data, problems = load.parsed_data(topic)
+    assert problems == [] and data is not None and data.key_lines["title"] == 1
+    assert load.parsed_data(alpha) == (alpha.data, [])  # other files' YAML is read with them
 
 
 def test_front_matter_yaml_lines_are_file_lines(tmp_path: Path) -> None:

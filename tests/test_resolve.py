@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from benchmarks.generate import generate
 from explainer import pipeline, schemas
-from explainer.load import YamlValue, load_content, parse_yaml, reload_content
+from explainer.load import YamlValue, load_content, parse_yaml, parsed_data, reload_content
 from explainer.pipeline import check
 from explainer.problems import ContentError, Problem, summarise
 from explainer.resolve import Resolution, names_pattern, resolution, resolve
@@ -1153,17 +1153,18 @@ def _mutated(value: YamlValue, path: tuple[str | int, ...], rng: random.Random) 
 def test_the_schemas_quick_test_agrees_with_jsonschema_on_valid_and_invalid_values(make_content) -> None:
     validators = schemas.validators()
     name = {"site": "site", "articles": "article", "notes": "note", "annotations": "topic"}
-    sources = [s for folder in (make_content(), ROOT / "content") for s in load_content(folder).files if s.data]
+    files = [source for folder in (make_content(), ROOT / "content") for source in load_content(folder).files]
+    sources = [(source.section, data) for source in files if (data := parsed_data(source)[0])]
+    assert {section for section, _ in sources} == set(name)
     rng = random.Random(5)
     outcomes: dict[bool, int] = {True: 0, False: 0}
     for _ in range(3000):
-        source = rng.choice(sources)
-        value = source.data
+        section, value = rng.choice(sources)
         for _ in range(rng.randrange(3)):
             value = _mutated(value, rng.choice(_paths(value)), rng)  # type: ignore[arg-type]
-        schema = validators[name[source.section]]
+        schema = validators[name[section]]
         valid = schema.validator.is_valid(schemas.instance(value))
-        assert schema.valid(value) is valid, (source.path, schemas.instance(value))  # type: ignore[arg-type]
+        assert schema.valid(value) is valid, (section, schemas.instance(value))  # type: ignore[arg-type]
         outcomes[valid] += 1
     assert min(outcomes.values()) > 500
 
@@ -1247,3 +1248,25 @@ def test_the_preview_resolves_each_save_from_its_last_resolution_even_a_failed_o
     # The articles were resolved once, by the first build; each save re-resolved the topic alone.
     works = [first.state.resolution.work, failed.state.resolution.work, fixed.state.resolution.work]  # type: ignore[union-attr]
     assert all(works[0].files[path] is work.files[path] for work in works for path in works[0].files)
+
+
+def test_annotation_files_are_parsed_one_at_a_time_and_their_trees_let_go(tmp_path: Path, monkeypatch):
+    import gc
+
+    from explainer import resolve as resolve_module
+
+    content = load_content(write_tree(tmp_path / "content", generate(30, 5)), "content")
+    topics = [source for source in content.files if source.section == "annotations"]
+    assert len(topics) > 3 and all(source.data is None and source.text for source in topics)
+    alive: list[int] = []
+    real_parsed_data = resolve_module.parsed_data
+
+    def parsed_data(source):
+        alive.append(sum(isinstance(thing, YamlValue) for thing in gc.get_objects()))
+        return real_parsed_data(source)
+
+    monkeypatch.setattr(resolve_module, "parsed_data", parsed_data)
+    assert resolution(content).site is not None
+    assert len(alive) == len(topics)
+    # Each topic's tree is let go once it is resolved: as many values are alive before the last as before the first.
+    assert alive[-1] == alive[0]

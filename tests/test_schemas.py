@@ -8,6 +8,7 @@ schemas find nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import re
@@ -20,7 +21,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from explainer import schemas
-from explainer.load import SourceFile, YamlValue, load_content
+from explainer.load import SourceFile, YamlValue, load_content, parsed_data
 from explainer.model import LINK_RELATIONS, NOTE_KINDS, RELATIONS
 from explainer.pipeline import check
 from explainer.problems import ContentError
@@ -43,8 +44,11 @@ def raw_validator(name: str) -> Draft202012Validator:
 
 
 def readable(folder: Path) -> Iterator[SourceFile]:
-    """Every file of a content folder whose YAML could be read (the others are reading problems)."""
-    return (source for source in load_content(folder, "content").files if not source.failed)
+    """Every file of a content folder whose YAML could be read (the others are reading problems), with its YAML."""
+    for source in load_content(folder, "content").files:
+        data, problems = parsed_data(source)
+        if not source.failed and not problems:
+            yield dataclasses.replace(source, data=data, text=None)
 
 
 def raw_errors(source: SourceFile) -> list[str]:

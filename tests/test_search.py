@@ -184,6 +184,20 @@ def test_the_same_content_gives_the_same_index_byte_for_byte(sample_index, tmp_p
     assert index_files(again_site) == index
 
 
+def test_a_build_makes_each_document_as_it_is_read_and_reads_them_once(sample_index, monkeypatch, temporary: Path):
+    site, _, index = sample_index
+    streamed = search.search_input(site, held=False)
+    assert not isinstance(streamed.documents, tuple)
+    assert len(streamed.documents) == len(list(streamed.documents)) == len(search.indexed_pages(site))
+    assert list(streamed.documents) == list(search.search_input(site).documents)
+    assert search.fingerprint(streamed) == search.fingerprint(search.search_input(site))
+    made = []
+    real_page = search._page
+    monkeypatch.setattr(search, "_page", lambda *args: made.append(args[1]) or real_page(*args))
+    assert search.make_index(streamed) == index
+    assert len(made) == len(search.indexed_pages(site))  # written and fingerprinted in one reading
+
+
 def test_the_index_follows_the_sites_language(make_content: ContentMaker):
     site, _ = render(make_content({"site.yml": "title: T\nlanguage: de\n"}))
     entry = json.loads(index_files(site)["pagefind/pagefind-entry.json"])
