@@ -194,44 +194,82 @@ def start_index(
 ) -> IndexJob:
     """Write the documents to a temporary folder and start Pagefind on the first part; IndexJob.files finishes.
 
-    The documents are read once, and each is written as it is read. With `cache` (a folder, see
-    cache.private_folder), an index made before from the very same documents, by the same Pagefind
-    with the same settings, is taken from there instead, and a new one is kept there for next time.
+    The documents are read once, and held only until their part is complete: a site of one part
+    asks the cache before anything is written. With `cache` (a folder, see cache.private_folder),
+    an index made before from the very same documents, by the same Pagefind with the same
+    settings, is taken from there instead, and a new one is kept there for next time.
     """
     program = binary or _binary()
     part_documents = part_documents or PART_DOCUMENTS
-    try:
-        folder = Path(tempfile.mkdtemp(prefix="explainer-search-"))
-    except OSError as error:
-        raise _error(f"cannot make a temporary folder for Pagefind: {error.strerror or error}") from None
     # Pagefind refuses to make an index of nothing: a site with nothing to search has no index.
-    parts = -(-len(source.documents) // part_documents)
-    job = IndexJob(program, folder, source.language, parts, timeout)
+    job = IndexJob(program, None, source.language, -(-len(source.documents) // part_documents), timeout)
     try:
         digest = _Fingerprint(source.language, len(source.documents))
-        for number, (path, html) in enumerate(source.documents):
-            file = folder / str(number // part_documents) / DOCUMENTS_FOLDER / path
-            file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_text(html, encoding="utf-8")
+        held: list[tuple[str, str]] = []
+        written = 0
+        for path, html in source.documents:
             digest.add(path, html)
+            held.append((path, html))
+            if len(held) == part_documents:
+                job.write_part(written, held)
+                held, written = [], written + 1
         cache = private_folder(cache)
         if cache is not None:
-            job.keep_in = (
-                cache / f"{KEPT_PREFIX}{_index_key(digest, source.language, program, part_documents)}{KEPT_SUFFIX}"
-            )
+            key = _index_key(digest, source.language, program, part_documents)
+            job.keep_in = cache / f"{KEPT_PREFIX}{key}{KEPT_SUFFIX}"
             earlier = _read_kept(job.keep_in)
             if earlier is not None:
                 job.stop()
                 return IndexJob(program, None, source.language, 0, timeout, _collected=earlier)
+        if held:
+            job.write_part(written, held)
         if job.parts:
             job.start_next()
-    except OSError as error:
-        job.stop()
-        raise _error(f"cannot write the search documents in {folder}: {error.strerror or error}") from None
     except BaseException:
         job.stop()
         raise
     return job
+
+
+TEMPORARY_PREFIX = "explainer-search-"  # then the build's process id: explainer-search-<pid>-<random>
+
+
+def temporary_folder() -> Path:
+    """A new private folder for Pagefind's work (and the folders of killed builds, left behind, are removed)."""
+    base = Path(tempfile.gettempdir())
+    _remove_abandoned(base)
+    try:
+        return Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-", dir=base))
+    except OSError as error:
+        raise _error(f"cannot make a temporary folder for Pagefind: {error.strerror or error}") from None
+
+
+def _remove_abandoned(base: Path) -> None:
+    """Remove this user's temporary folders of builds whose process is gone (killed: it could not remove them)."""
+    if os.name != "posix":  # process ids are asked about with kill(pid, 0), which only POSIX leaves harmless
+        return
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name.removeprefix(TEMPORARY_PREFIX).split("-", 1)[0]
+        if entry.name == pid or not pid.isdigit() or _running(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.getuid():  # ours
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """True unless no process has this id (one of another user's is running too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 @dataclass
@@ -245,7 +283,7 @@ class IndexJob:
     """
 
     binary: Path
-    folder: Path | None  # None when the index was kept from an earlier build: nothing to run
+    folder: Path | None  # None until a part is written; stays None when the index is kept from an earlier build
     language: str
     parts: int
     timeout: float
@@ -260,6 +298,19 @@ class IndexJob:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def write_part(self, number: int, documents: Sequence[tuple[str, str]]) -> None:
+        """Write a part's documents in its folder, for Pagefind (the temporary folder is made with the first)."""
+        if self.folder is None:
+            self.folder = temporary_folder()
+        folder = self._part(number) / DOCUMENTS_FOLDER
+        try:
+            for path, html in documents:
+                file = folder / path
+                file.parent.mkdir(parents=True, exist_ok=True)
+                file.write_text(html, encoding="utf-8")
+        except OSError as error:
+            raise _error(f"cannot write the search documents in {self.folder}: {error.strerror or error}") from None
 
     def start_next(self) -> None:
         """Start Pagefind on the next part."""
@@ -329,7 +380,7 @@ class IndexJob:
 
     def _part(self, number: int) -> Path:
         """A part's folder in the temporary folder: its documents, Pagefind's output and log."""
-        assert self.folder is not None, "a kept index has no parts to make"
+        assert self.folder is not None, "a part is written before it is made, and a kept index has no parts"
         return self.folder / str(number)
 
     def stop(self) -> None:

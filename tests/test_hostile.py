@@ -344,14 +344,19 @@ def write_then_die(self, data):
         os.kill(os.getpid(), signal.SIGKILL)
 
 Path.write_bytes = write_then_die
+print(os.getpid(), flush=True)
 sys.exit(main(["build", "--content", sys.argv[1], "--out", sys.argv[2]], templates=Path(sys.argv[3])))
 """
 
 
 def test_a_build_killed_mid_write_leaves_the_previous_site_and_the_next_build_succeeds(
-    make_content, tmp_path: Path
+    make_content, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     content, site = make_content(), tmp_path / "site"
+    temporary = tmp_path / "temporary"  # where Pagefind works
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     assert run("build", "--content", str(content), "--out", str(site))[0] == 0
     before = snapshot(site)
     (content / "articles" / "beta.md").write_text(
@@ -367,10 +372,17 @@ def test_a_build_killed_mid_write_leaves_the_previous_site_and_the_next_build_su
     assert killed.returncode == -signal.SIGKILL
     assert snapshot(site) == before
     assert any(p.name.startswith(".site.new-") for p in tmp_path.iterdir())  # the half-written build
+    assert [p.name.split("-")[2] for p in temporary.iterdir()] == [str(killed_pid(killed))]  # and its documents
     code, _, err = run("build", "--content", str(content), "--out", str(site))
     assert code == 0, err
     assert "the ministry claimed" in (site / "articles" / "beta.html").read_text(encoding="utf-8")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site", "temporary"]
+    assert list(temporary.iterdir()) == []  # both builds' temporary folders are gone
+
+
+def killed_pid(killed: subprocess.CompletedProcess[bytes]) -> int:
+    """The process id the killed build printed before it was killed."""
+    return int(killed.stdout.decode().split()[0])
 
 
 # --- Properties ------------------------------------------------------------------------------------

@@ -15,7 +15,10 @@ import dataclasses
 import gzip
 import io
 import json
+import os
 import stat
+import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -276,6 +279,7 @@ def test_an_index_of_the_same_documents_is_taken_from_the_cache(
 
     with monkeypatch.context() as patch:
         patch.setattr(search.subprocess, "Popen", no_pagefind)
+        patch.setattr(search, "temporary_folder", no_pagefind)  # nor is anything written for it
         assert search.make_index(source, cache=cache) == index
     assert not list(temporary.iterdir())
 
@@ -363,6 +367,25 @@ def test_pagefind_runs_in_a_folder_of_its_own_with_the_documents(sample_index, t
     assert seen[0] == ("--site documents --output-path index --root-selector main --force-language en --keep-index-url")
     assert "alpha.html" in seen and "idlib.html" in seen and "sorties.html" in seen
     assert seen[-2] == "0"  # none of Pagefind's own settings variables reach it
+
+
+def test_the_temporary_folders_of_killed_builds_are_removed_and_no_others(sample_index, temporary: Path):
+    site, _, index = sample_index
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    dead = int(gone.stdout)
+    abandoned = temporary / f"{search.TEMPORARY_PREFIX}{dead}-abc"
+    (abandoned / "0" / "documents").mkdir(parents=True)
+    (abandoned / "0" / "documents" / "a.html").write_text("<p>left behind</p>")
+    kept = [
+        temporary / f"{search.TEMPORARY_PREFIX}{os.getpid()}-def",  # a running build's (this process)
+        temporary / f"{search.TEMPORARY_PREFIX}x{dead}-ghi",  # not named by a build
+        temporary / f"other-{dead}-jkl",
+    ]
+    for folder in kept:
+        folder.mkdir()
+    (temporary / f"{search.TEMPORARY_PREFIX}{dead}-file").write_text("a file, not a folder")
+    assert search.make_index(search.search_input(site)) == index
+    assert sorted(temporary.iterdir()) == sorted([*kept, temporary / f"{search.TEMPORARY_PREFIX}{dead}-file"])
 
 
 def test_a_temporary_folder_that_cannot_be_written_is_a_problem(
