@@ -69,7 +69,7 @@ def run(tasks: Sequence[Task], processes: int, pinned: Sequence[Task] = ()) -> I
     like the others. Files come in no fixed order. A file in pieces must be read to its end before
     the next file is asked for: its pieces come from a child's pipe as they are read.
     """
-    if processes <= 1 or not can_fork():
+    if processes <= 1 or len(tasks) + len(pinned) <= 1 or not can_fork():  # nothing to share: no fork
         for task in (*pinned, *tasks):
             yield from task()
         return

@@ -157,14 +157,20 @@ def test_help_names_every_command_and_option() -> None:
         assert word in text
 
 
-def test_build_py_runs_as_a_script(make_content, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "check", "--content", str(make_content())],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+def test_build_py_runs_as_a_script_and_exits_with_its_status_and_all_its_output(make_content, tmp_path: Path) -> None:
+    content = make_content()
+    out = tmp_path / "site"
+    script = [sys.executable, str(ROOT / "build.py")]
+    built = subprocess.run([*script, "--content", str(content), "--out", str(out)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.rstrip().startswith("Built ") and (out / "index.html").is_file()
+    checked = subprocess.run([*script, "check", "--content", str(content)], capture_output=True, text=True)
+    assert (checked.returncode, checked.stdout) == (0, run("check", "--content", str(content))[1])
+    (content / "annotations" / "sorties.yml").write_text("title: [\n")
+    failed = subprocess.run([*script, "check", "--content", str(content)], capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert failed.stderr == run("check", "--content", str(content))[2]
+    assert "sorties.yml:2: YAML syntax error" in failed.stderr
 
 
 @pytest.mark.parametrize(

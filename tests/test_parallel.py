@@ -124,3 +124,14 @@ def test_one_process_or_a_thread_running_means_no_fork(monkeypatch: pytest.Monke
     assert {data.rsplit(b" from ", 1)[1] for path, data in made.items() if path.startswith("page-")} == {
         str(os.getpid()).encode()
     }
+
+
+@pytest.mark.parametrize("tasks", [0, 1])
+def test_no_fork_for_one_task_or_none(tasks: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(parallel.os, "fork", no_fork)
+    made = _collected(run(_tasks(tasks), 4))
+    assert len(made) == 3 * tasks  # each task makes three files
+    assert all(data.endswith(str(os.getpid()).encode()) for data in made.values())
