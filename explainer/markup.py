@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import marshal
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -14,6 +18,7 @@ from markdown.extensions.tables import TableExtension
 from markdown.inlinepatterns import InlineProcessor
 from markupsafe import Markup
 
+from .cache import keep, private_folder, read_kept
 from .resolve import WIKI_LINK
 
 ALLOWED_TAGS = {
@@ -59,22 +64,72 @@ class MarkdownRenderer:
         # Raw HTML in content is text, never markup: drop the passes that would keep it.
         self._md.preprocessors.deregister("html_block")
         self._md.inlinePatterns.deregister("html")
+        self.root = root
         self.note_titles = dict(note_titles)  # a copy: what its conversions were made with
         self._md.inlinePatterns.register(
             _NoteLink(lambda slug: f"{root}notes/{slug}.html", self.note_titles), "note_link", 175
         )
         self._cache: dict[str, Markup] = {}
+        self._asked: set[str] = set()  # the texts it was asked to convert
+        self._known: frozenset[str] | None = None  # the texts of the conversions it was given (know)
 
     def has(self, text: str) -> bool:
         """True when `text` was converted already (calling again costs nothing)."""
         return text in self._cache
 
+    def know(self, conversions: Mapping[str, str]) -> None:
+        """Take conversions made before by a renderer like this one (same root, note titles and code)."""
+        self._cache.update((text, Markup(html)) for text, html in conversions.items())
+        self._known = frozenset(conversions)
+
+    def asked(self) -> dict[str, str] | None:
+        """The texts it was asked to convert, and what they became (for `know` in the next build).
+
+        None when those are exactly the conversions it was given to know.
+        """
+        if self._asked == self._known:
+            return None
+        return {text: str(self._cache[text]) for text in self._asked}
+
     def __call__(self, text: str) -> Markup:
-        if text not in self._cache:
+        found = self._cache.get(text)
+        if found is None:
             html = self._md.reset().convert(text)
-            self._cache[text] = Markup(
+            found = self._cache[text] = Markup(
                 nh3.clean(
                     html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None
                 )
             )
-        return self._cache[text]
+        self._asked.add(text)
+        return found
+
+
+KEPT_CONVERSIONS = 2  # how many sets of conversions the cache folder keeps: the most recently used
+
+
+def kept_conversions(cache: Path | None, renderer: MarkdownRenderer) -> str | None:
+    """Give `renderer` the conversions a build kept in the cache folder for one like it; the file's name, or None.
+
+    A set of conversions is used only by a renderer with the same root and note titles, with the
+    same Markdown, nh3 and this module's code: anything else gives another file name.
+    """
+    folder = private_folder(cache)
+    if folder is None:
+        return None
+    made_by = (markdown.__version__, nh3.__version__, Path(__file__).read_bytes(), WIKI_LINK.pattern)
+    key = hashlib.sha256(repr((made_by, renderer.root, sorted(renderer.note_titles.items()))).encode()).hexdigest()
+    name = f"markdown-{key}.conversions"
+    data = read_kept(folder / name)
+    if data is not None:
+        with contextlib.suppress(ValueError, EOFError, TypeError):
+            conversions = marshal.loads(data)
+            if isinstance(conversions, dict) and all(type(t) is str and type(h) is str for t, h in conversions.items()):
+                renderer.know(conversions)
+    return name
+
+
+def keep_conversions(cache: Path, name: str, renderer: MarkdownRenderer) -> None:
+    """Keep what `renderer` converted in this build, under the name kept_conversions gave, unless it is kept already."""
+    asked = renderer.asked()
+    if asked is not None:
+        keep(cache / name, marshal.dumps(asked), KEPT_CONVERSIONS)

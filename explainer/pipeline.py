@@ -21,7 +21,7 @@ import jinja2
 from . import search
 from .incremental import Changes, Rendered, file_digest, render_all, render_changes, site_wide_changes
 from .load import Content, Theme, load_content, load_theme, reload_content
-from .markup import MarkdownRenderer
+from .markup import MarkdownRenderer, keep_conversions, kept_conversions
 from .model import Site
 from .problems import ContentError, Problem
 from .progress import Progress
@@ -70,6 +70,9 @@ def build(
     return Built(site, written.files, written.bytes, written.paths)
 
 
+SEARCH_ROOT = "../"  # the search documents' links are not searched: any root does; the note pages' is kept
+
+
 def return_freed_memory() -> None:
     """Hand back to the system the memory freed but kept by C's allocator (glibc's), where there is such a call.
 
@@ -94,8 +97,12 @@ def built_files(
     templates and search indexes are kept for the next build.
     """
     renderers = make_renderers(site, theme, make_environment(theme, template_cache(cache)))
+    # The search documents convert Markdown before Pagefind can start: what an earlier build converted is known.
+    markdown = renderers.markdown(SEARCH_ROOT)
+    assert isinstance(markdown, MarkdownRenderer), "make_renderers makes Markdown renderers"
+    conversions = kept_conversions(cache, markdown)
     # The documents are written for Pagefind as they are made, and not held: Pagefind reads them from its folder.
-    with search.start_index(search.search_input(site, renderers.markdown("../"), held=False), cache=cache) as indexing:
+    with search.start_index(search.search_input(site, markdown, held=False), cache=cache) as indexing:
         if progress:
             progress.begin("pages", len(site_pages(site)))
         for path, data in stream_site(site, theme, renderers=renderers):
@@ -103,6 +110,8 @@ def built_files(
                 progress.advance()
             indexing.advance()  # a large site's next part starts as soon as the one before is done
             yield path, data
+        if cache is not None and conversions is not None:
+            keep_conversions(cache, conversions, markdown)  # after the pages: it is no longer in the way
         if progress:
             progress.begin("search", 0)
         yield from indexing.files().items()

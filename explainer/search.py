@@ -45,7 +45,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .cache import private_folder
+from .cache import keep, private_folder, read_kept
 from .markup import MarkdownRenderer
 from .model import Site
 from .problems import ContentError, Problem
@@ -433,11 +433,8 @@ def _index_key(documents: _Fingerprint, language: str, binary: Path, part_docume
 
 def _read_kept(file: Path) -> dict[str, bytes] | None:
     """An index kept by _keep, or None when there is none or it is not whole (then Pagefind makes it again)."""
-    try:
-        data = file.read_bytes()
-    except OSError:
-        return None
-    if not data.startswith(_KEPT_HEADER):
+    data = read_kept(file)
+    if data is None or not data.startswith(_KEPT_HEADER):
         return None
     files: dict[str, bytes] = {}
     at = len(_KEPT_HEADER)
@@ -454,27 +451,16 @@ def _read_kept(file: Path) -> dict[str, bytes] | None:
             at = start + size
     except (ValueError, IndexError, UnicodeDecodeError):
         return None
-    with contextlib.suppress(OSError):
-        os.utime(file)  # recently used: kept longer
     return files
 
 
 def _keep(file: Path, files: Mapping[str, bytes]) -> None:
-    """Keep an index in the cache folder for the next build (written whole, then renamed); drop the oldest ones."""
+    """Keep an index in the cache folder for the next build; only the KEPT_INDEXES most recently used are kept."""
     parts = [_KEPT_HEADER]
     for path, data in files.items():
         name = path.encode("utf-8")
         parts += [f"{len(name)} {len(data)}\n".encode(), name, data]
-    partial = file.with_name(file.name + ".part")
-    try:
-        partial.write_bytes(b"".join(parts))
-        partial.replace(file)
-        kept = sorted(file.parent.glob(f"{KEPT_PREFIX}*{KEPT_SUFFIX}"), key=lambda path: path.stat().st_mtime_ns)
-        for old in kept[:-KEPT_INDEXES]:
-            old.unlink()
-    except OSError:
-        with contextlib.suppress(OSError):
-            partial.unlink()
+    keep(file, b"".join(parts), KEPT_INDEXES)
 
 
 def _arguments(language: str) -> list[str]:

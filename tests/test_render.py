@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import pytest
 
-from explainer import parallel, render
+from explainer import parallel, pipeline, render
 from explainer.export import model_json
 from explainer.load import load_theme
 from explainer.markup import MarkdownRenderer
@@ -36,7 +36,7 @@ from explainer.render import (
     stream_site,
 )
 
-from .conftest import ROOT, SAMPLE, TEMPLATES
+from .conftest import ROOT, SAMPLE, TEMPLATES, read_tree
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "sample-model.json"
 
@@ -406,3 +406,74 @@ def test_the_command_line_build_keeps_compiled_templates_in_the_users_cache_fold
         ["build", "--content", str(make_content()), "--out", str(out)], TEMPLATES, io.StringIO(), io.StringIO()
     )
     assert code == 0 and any(path.name.startswith("template-") for path in folder.iterdir())
+
+
+def test_markdown_conversions_are_kept_between_builds_and_used_only_by_a_renderer_like_the_one_that_made_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from explainer import markup
+
+    cache = tmp_path / "cache"
+    first = markup.MarkdownRenderer("../", {"idlib": "Idlib"})
+    name = markup.kept_conversions(cache, first)
+    assert name is not None and not (cache / name).exists()
+    texts = ["Seen *twice*.", "See [[idlib]]."]
+    made = [first(text) for text in texts]
+    markup.keep_conversions(cache, name, first)
+    assert (cache / name).is_file()
+
+    again = markup.MarkdownRenderer("../", {"idlib": "Idlib"})
+    assert markup.kept_conversions(cache, again) == name
+    with monkeypatch.context() as patch:
+        patch.setattr(again._md, "convert", lambda text: pytest.fail(f"converted {text!r} again"))
+        assert [again(text) for text in texts] == made
+    written = (cache / name).stat().st_mtime_ns
+    monkeypatch.setattr(markup, "keep", lambda *_: pytest.fail("kept the same conversions again"))
+    markup.keep_conversions(cache, name, again)  # the same texts: nothing to write
+    monkeypatch.undo()
+    assert (cache / name).stat().st_mtime_ns == written
+
+    # Another root, other note titles (the text of [[links]]) or other code: other conversions.
+    for other in (
+        markup.MarkdownRenderer("", {"idlib": "Idlib"}),
+        markup.MarkdownRenderer("../", {"idlib": "Idlib city"}),
+    ):
+        assert markup.kept_conversions(cache, other) != name and not other.has(texts[1])
+    assert "Idlib city" in other(texts[1])
+
+    # A cache file that is not what keep_conversions wrote is ignored; an unsafe folder is not used.
+    (cache / name).write_bytes(b"\x00not marshal")
+    broken = markup.MarkdownRenderer("../", {"idlib": "Idlib"})
+    assert markup.kept_conversions(cache, broken) == name and not broken.has(texts[0])
+    assert broken(texts[0]) == made[0]
+    cache.chmod(0o777)
+    assert markup.kept_conversions(cache, markup.MarkdownRenderer("../", {})) is None
+
+
+def test_a_build_converts_again_only_the_markdown_that_changed(make_content, tmp_path: Path, monkeypatch):
+    from explainer import markup
+
+    content, cache = make_content(), tmp_path / "cache"
+    pipeline.build(content, tmp_path / "first", TEMPLATES, cache=cache)
+    [kept] = [path for path in cache.iterdir() if path.name.startswith("markdown-")]
+    converted: list[tuple[str, str]] = []
+    real_call = markup.MarkdownRenderer.__call__
+
+    def call(renderer: MarkdownRenderer, text: str) -> Any:
+        if not renderer.has(text):
+            converted.append((renderer.root, text))
+        return real_call(renderer, text)
+
+    monkeypatch.setattr(markup.MarkdownRenderer, "__call__", call)
+    topic = content / "annotations" / "sorties.yml"
+    topic.write_text(topic.read_text().replace("Both give the same figure.", "Both give the same figure, again."))
+    pipeline.build(content, tmp_path / "second", TEMPLATES, cache=cache)
+    # The search documents' renderer converted only the changed comment.
+    assert [text for root, text in converted if root == pipeline.SEARCH_ROOT] == ["Both give the same figure, again."]
+    assert read_tree(tmp_path / "second") == read_tree(build_without_cache(content, tmp_path / "third"))
+    assert kept.exists()  # kept beside the new set, as the most recently used but one
+
+
+def build_without_cache(content: Path, out: Path) -> Path:
+    pipeline.build(content, out, TEMPLATES)
+    return out
