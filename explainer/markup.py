@@ -107,8 +107,8 @@ class MarkdownRenderer:
 KEPT_CONVERSIONS = 2  # how many sets of conversions the cache folder keeps: the most recently used
 
 
-def kept_conversions(cache: Path | None, renderer: MarkdownRenderer) -> str | None:
-    """Give `renderer` the conversions a build kept in the cache folder for one like it; the file's name, or None.
+def kept_conversions(cache: Path | None, renderer: MarkdownRenderer) -> Path | None:
+    """Give `renderer` the conversions a build kept in the cache folder for one like it; their file, or None.
 
     A set of conversions is used only by a renderer with the same root and note titles, with the
     same Markdown, nh3 and this module's code: anything else gives another file name.
@@ -118,18 +118,18 @@ def kept_conversions(cache: Path | None, renderer: MarkdownRenderer) -> str | No
         return None
     made_by = (markdown.__version__, nh3.__version__, Path(__file__).read_bytes(), WIKI_LINK.pattern)
     key = hashlib.sha256(repr((made_by, renderer.root, sorted(renderer.note_titles.items()))).encode()).hexdigest()
-    name = f"markdown-{key}.conversions"
-    data = read_kept(folder / name)
+    file = folder / f"markdown-{key}.conversions"
+    data = read_kept(file)
     if data is not None:
         with contextlib.suppress(ValueError, EOFError, TypeError):
             conversions = marshal.loads(data)
             if isinstance(conversions, dict) and all(type(t) is str and type(h) is str for t, h in conversions.items()):
                 renderer.know(conversions)
-    return name
+    return file
 
 
-def keep_conversions(cache: Path, name: str, renderer: MarkdownRenderer) -> None:
-    """Keep what `renderer` converted in this build, under the name kept_conversions gave, unless it is kept already."""
+def keep_conversions(file: Path, renderer: MarkdownRenderer) -> None:
+    """Keep what `renderer` converted in this build, in the file kept_conversions gave, unless it is kept already."""
     asked = renderer.asked()
     if asked is not None:
-        keep(cache / name, marshal.dumps(asked), KEPT_CONVERSIONS)
+        keep(file, marshal.dumps(asked), KEPT_CONVERSIONS)

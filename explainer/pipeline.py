@@ -57,7 +57,8 @@ def build(
 ) -> Built:
     """Build the site from `content` into `out`; nothing is written unless every step succeeds.
 
-    `cache` is a folder where compiled templates and search indexes are kept from one build to the next.
+    `cache` is a folder where compiled templates, search indexes and Markdown conversions are kept from one
+    build to the next.
     """
     if progress:
         progress.begin("check", 0)
@@ -94,13 +95,13 @@ def built_files(
 
     Pagefind starts on the search documents first and makes the index while the pages are
     rendered; a failure or an early stop stops it too. `cache` is a folder where compiled
-    templates and search indexes are kept for the next build.
+    templates, search indexes and the search documents' Markdown conversions are kept for the next build.
     """
     renderers = make_renderers(site, theme, make_environment(theme, template_cache(cache)))
     # The search documents convert Markdown before Pagefind can start: what an earlier build converted is known.
     markdown = renderers.markdown(SEARCH_ROOT)
     assert isinstance(markdown, MarkdownRenderer), "make_renderers makes Markdown renderers"
-    conversions = kept_conversions(cache, markdown)
+    conversions_file = kept_conversions(cache, markdown)
     # The documents are written for Pagefind as they are made, and not held: Pagefind reads them from its folder.
     with search.start_index(search.search_input(site, markdown, held=False), cache=cache) as indexing:
         if progress:
@@ -110,8 +111,8 @@ def built_files(
                 progress.advance()
             indexing.advance()  # a large site's next part starts as soon as the one before is done
             yield path, data
-        if cache is not None and conversions is not None:
-            keep_conversions(cache, conversions, markdown)  # after the pages: it is no longer in the way
+        if conversions_file is not None:
+            keep_conversions(conversions_file, markdown)  # after the pages: it is no longer in the way
         if progress:
             progress.begin("search", 0)
         yield from indexing.files().items()

@@ -462,8 +462,21 @@ def _resolve_topic(
     entries_with_ids: list[tuple[str, int, Annotation | None]] = []
     topic = None
     data, read = parsed_data(source)
-    if read:  # YAML that cannot be read: nothing else about the file is checked
-        return _TopicWork(source, None, (), (), tuple(read), (), ((), ()), (), ((), ()), False, {}, _parts(()))
+    if read:  # YAML that cannot be read: nothing else about the file is checked, and nothing looked up
+        return _TopicWork(
+            source,
+            topic=None,
+            entries=(),
+            ids=(),
+            problems=tuple(read),
+            articles=(),
+            seen_articles=((), ()),
+            notes=(),
+            seen_notes=((), ()),
+            listed=False,
+            anchored={},
+            parts=_parts(()),
+        )
     slug_ok = _check_slug(source.stem, "file name", report, 1)
     invalid = _validate(data, "topic", 1, validators, report)
     entries = _entries(data, (), invalid)

@@ -254,7 +254,7 @@ def _remove_abandoned(base: Path) -> None:
         return
     for entry in entries:
         pid = entry.name.removeprefix(TEMPORARY_PREFIX).split("-", 1)[0]
-        if entry.name == pid or not pid.isdigit() or _running(int(pid)):
+        if not entry.name.startswith(TEMPORARY_PREFIX) or not pid.isdigit() or _running(int(pid)):
             continue
         with contextlib.suppress(OSError):
             if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.getuid():  # ours

@@ -415,36 +415,36 @@ def test_markdown_conversions_are_kept_between_builds_and_used_only_by_a_rendere
 
     cache = tmp_path / "cache"
     first = markup.MarkdownRenderer("../", {"idlib": "Idlib"})
-    name = markup.kept_conversions(cache, first)
-    assert name is not None and not (cache / name).exists()
+    file = markup.kept_conversions(cache, first)
+    assert file is not None and file.parent == cache and not file.exists()
     texts = ["Seen *twice*.", "See [[idlib]]."]
     made = [first(text) for text in texts]
-    markup.keep_conversions(cache, name, first)
-    assert (cache / name).is_file()
+    markup.keep_conversions(file, first)
+    assert file.is_file()
 
     again = markup.MarkdownRenderer("../", {"idlib": "Idlib"})
-    assert markup.kept_conversions(cache, again) == name
+    assert markup.kept_conversions(cache, again) == file
     with monkeypatch.context() as patch:
         patch.setattr(again._md, "convert", lambda text: pytest.fail(f"converted {text!r} again"))
         assert [again(text) for text in texts] == made
-    written = (cache / name).stat().st_mtime_ns
+    written = file.stat().st_mtime_ns
     monkeypatch.setattr(markup, "keep", lambda *_: pytest.fail("kept the same conversions again"))
-    markup.keep_conversions(cache, name, again)  # the same texts: nothing to write
+    markup.keep_conversions(file, again)  # the same texts: nothing to write
     monkeypatch.undo()
-    assert (cache / name).stat().st_mtime_ns == written
+    assert file.stat().st_mtime_ns == written
 
     # Another root, other note titles (the text of [[links]]) or other code: other conversions.
     for other in (
         markup.MarkdownRenderer("", {"idlib": "Idlib"}),
         markup.MarkdownRenderer("../", {"idlib": "Idlib city"}),
     ):
-        assert markup.kept_conversions(cache, other) != name and not other.has(texts[1])
+        assert markup.kept_conversions(cache, other) != file and not other.has(texts[1])
     assert "Idlib city" in other(texts[1])
 
     # A cache file that is not what keep_conversions wrote is ignored; an unsafe folder is not used.
-    (cache / name).write_bytes(b"\x00not marshal")
+    file.write_bytes(b"\x00not marshal")
     broken = markup.MarkdownRenderer("../", {"idlib": "Idlib"})
-    assert markup.kept_conversions(cache, broken) == name and not broken.has(texts[0])
+    assert markup.kept_conversions(cache, broken) == file and not broken.has(texts[0])
     assert broken(texts[0]) == made[0]
     cache.chmod(0o777)
     assert markup.kept_conversions(cache, markup.MarkdownRenderer("../", {})) is None

@@ -380,6 +380,7 @@ def test_the_temporary_folders_of_killed_builds_are_removed_and_no_others(sample
         temporary / f"{search.TEMPORARY_PREFIX}{os.getpid()}-def",  # a running build's (this process)
         temporary / f"{search.TEMPORARY_PREFIX}x{dead}-ghi",  # not named by a build
         temporary / f"other-{dead}-jkl",
+        temporary / f"{dead}-mno",  # a process id, but not after the prefix
     ]
     for folder in kept:
         folder.mkdir()
