@@ -42,6 +42,47 @@ def test_a_rebuild_removes_stale_pages_and_leaves_no_temporary_folders(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_a_rebuild_links_the_files_it_would_write_unchanged_and_writes_the_others(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"same.html": b"same", "changed.html": b"old!", "grown.html": b"a", "gone.html": b"g"})
+    before = {name: (out / name).stat().st_ino for name in ("same.html", "changed.html", "grown.html")}
+    rebuilt = [("same.html", b"same"), ("changed.html", b"new!"), ("grown.html", b"ab"), ("new.html", b"n")]
+    written = write_site(out, rebuilt)
+    assert written.bytes == len(b"samenew!abn")
+    assert _tree(out) == {
+        MARKER: _tree(out)[MARKER],
+        "same.html": b"same",
+        "changed.html": b"new!",
+        "grown.html": b"ab",
+        "new.html": b"n",
+    }
+    after = {name: (out / name).stat().st_ino for name in before}
+    assert after["same.html"] == before["same.html"]  # linked: the very file the last build wrote
+    assert after["changed.html"] != before["changed.html"] and after["grown.html"] != before["grown.html"]
+    assert (out / "same.html").stat().st_nlink == 1  # the earlier build's folder is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_rebuild_writes_what_it_must_not_or_cannot_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "site"
+    outside = tmp_path / "outside.html"
+    outside.write_bytes(b"mine")
+    write_site(out, {"linked.html": b"mine"})
+    (out / "linked.html").unlink()
+    (out / "linked.html").symlink_to(outside)  # a symbolic link is never followed, nor linked
+    write_site(out, {"linked.html": b"mine"})
+    assert not (out / "linked.html").is_symlink() and (out / "linked.html").read_bytes() == b"mine"
+    assert outside.read_bytes() == b"mine" and outside.stat().st_nlink == 1
+
+    def no_links(*_: object, **__: object) -> None:
+        raise OSError("no hard links on this file system")
+
+    monkeypatch.setattr("explainer.write.os.link", no_links)
+    inode = (out / "linked.html").stat().st_ino
+    write_site(out, {"linked.html": b"mine"})
+    assert (out / "linked.html").read_bytes() == b"mine" and (out / "linked.html").stat().st_ino != inode
+
+
 def test_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
     out = tmp_path / "mine"
     out.mkdir()
