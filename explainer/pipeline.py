@@ -106,7 +106,7 @@ def built_files(
     with search.start_index(search.search_input(site, markdown, held=False), cache=cache) as indexing:
         if progress:
             progress.begin("pages", len(site_pages(site)))
-        for path, data in stream_site(site, theme, renderers=renderers):
+        for path, data in stream_site(site, theme, renderers=renderers, beside_index=indexing.running):
             if progress and path.endswith(".html"):
                 progress.advance()
             indexing.advance()  # a large site's next part starts as soon as the one before is done

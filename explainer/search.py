@@ -328,6 +328,11 @@ class IndexJob:
                 raise _error(f"cannot run Pagefind ({self.binary}): {error}; {INSTALL_HINT}") from None
         self._started = time.monotonic()
 
+    @property
+    def running(self) -> bool:
+        """Whether Pagefind is at work (not when the index was kept from an earlier build, nor once it is done)."""
+        return self._running is not None
+
     def advance(self) -> None:
         """Without waiting: when the running part is done, collect it and start the next (call it often)."""
         if self._running is not None and self._running.poll() is not None:

@@ -38,3 +38,20 @@ def test_a_build_hands_back_what_resolving_freed_before_it_renders(
     monkeypatch.setattr(pipeline, "built_files", lambda *args: steps.append("render") or real_files(*args))
     pipeline.build(make_content(), tmp_path / "site", TEMPLATES)
     assert steps == ["check", "freed", "render"]
+
+
+def test_pages_are_rendered_beside_pagefind_only_while_it_makes_the_index(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beside: list[bool] = []
+    real_stream = pipeline.stream_site
+
+    def stream(*args: object, beside_index: bool = False, **options: object) -> object:
+        beside.append(beside_index)
+        return real_stream(*args, beside_index=beside_index, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "stream_site", stream)
+    content, cache = make_content(), tmp_path / "cache"
+    pipeline.build(content, tmp_path / "site", TEMPLATES, cache=cache)
+    pipeline.build(content, tmp_path / "site", TEMPLATES, cache=cache)  # the index is taken from the cache
+    assert beside == [True, False]

@@ -331,6 +331,9 @@ def test_a_site_renders_in_one_process_per_cpu_when_large_enough_and_memory_allo
     monkeypatch.setattr(parallel, "resident_bytes", lambda: 100 << 20)
     assert render._processes(render.PARALLEL_PAGES - 1) == 1  # starting processes would cost more than it saves
     assert render._processes(render.PARALLEL_PAGES) == 4
+    # Pagefind indexing beside needs a core too: a small site is rendered by one process then.
+    assert render._processes(render.PARALLEL_PAGES_BESIDE_INDEX - 1, beside_index=True) == 1
+    assert render._processes(render.PARALLEL_PAGES_BESIDE_INDEX, beside_index=True) == 4
     monkeypatch.setattr(parallel, "resident_bytes", lambda: render.MEMORY_BUDGET // 3)
     assert render._processes(10 * render.PARALLEL_PAGES) == 2  # each process comes to hold much of the site
     monkeypatch.setattr(parallel, "resident_bytes", lambda: render.MEMORY_BUDGET // 2)
