@@ -15,14 +15,15 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
-
-import jinja2
+from typing import TYPE_CHECKING, Any, cast
 
 from .load import Theme
 from .model import Site
 from .render import Page, Renderers, make_renderers, render_page, site_files, site_pages
 from .resolve import WIKI_LINK
+
+if TYPE_CHECKING:
+    import jinja2
 
 Read = tuple[Any, ...]  # ('config',) | (field, 'key', key) | (field, 'order') | (field, 'all')
 MAPPINGS = tuple(f.name for f in dataclasses.fields(Site) if f.name != "config")

@@ -13,10 +13,8 @@ from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import jinja2
 
 from . import search
 from .incremental import Changes, Rendered, file_digest, render_all, render_changes, site_wide_changes
@@ -25,9 +23,12 @@ from .markup import MarkdownRenderer, keep_conversions, kept_conversions
 from .model import Site
 from .problems import ContentError, Problem
 from .progress import Progress
-from .render import make_environment, make_renderers, site_pages, stream_site, template_cache
+from .render import Renderers, make_environment, markdown_renderers, site_pages, stream_site, template_cache
 from .resolve import Resolution, resolution, resolve
 from .write import OutputChangedError, check_output, update_site, write_site
+
+if TYPE_CHECKING:
+    import jinja2  # imported by rendering, once Pagefind has started
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,14 @@ def built_files(
     rendered; a failure or an early stop stops it too. `cache` is a folder where compiled
     templates, search indexes and the search documents' Markdown conversions are kept for the next build.
     """
-    renderers = make_renderers(site, theme, make_environment(theme, template_cache(cache)))
+    markdown_by_root = markdown_renderers(site)
     # The search documents convert Markdown before Pagefind can start: what an earlier build converted is known.
-    markdown = renderers.markdown(SEARCH_ROOT)
-    assert isinstance(markdown, MarkdownRenderer), "make_renderers makes Markdown renderers"
+    markdown = markdown_by_root(SEARCH_ROOT)
     conversions_file = kept_conversions(cache, markdown)
     # The documents are written for Pagefind as they are made, and not held: Pagefind reads them from its folder.
     with search.start_index(search.search_input(site, markdown, held=False), cache=cache) as indexing:
+        # Jinja is imported and the templates compiled once Pagefind is at work.
+        renderers = Renderers(make_environment(theme, template_cache(cache)), markdown_by_root)
         if progress:
             progress.begin("pages", len(site_pages(site)))
         for path, data in stream_site(site, theme, renderers=renderers, beside_index=indexing.running):
@@ -167,6 +169,8 @@ def preview_build(
     `search_now` is False: the caller then runs preview_index itself, e.g. once browsers reloaded,
     and the site-wide files (data files, sitemap) wait for it too.
     """
+    import jinja2
+
     writing = writing or contextlib.nullcontext()
     marks = [("", time.perf_counter())]
 
@@ -357,6 +361,8 @@ def served_site(site: Site, origin: str | None) -> Site:
 
 def template_problem(error: jinja2.TemplateError, templates: Path) -> Problem:
     """A template error as a problem: at its template and line when Jinja knows them."""
+    import jinja2
+
     if isinstance(error, jinja2.TemplateSyntaxError) and error.name:
         return Problem(str(templates / error.name), error.lineno, f"template syntax error: {error.message}")
     lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == "<template>"]

@@ -12,9 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup, escape
 
 from . import export, parallel, schemas
@@ -23,6 +22,9 @@ from .fragments import remembering_links
 from .load import Theme
 from .markup import MarkdownRenderer
 from .model import Annotation, Article, Mention, Note, Paragraph, Passage, Site, Topic
+
+if TYPE_CHECKING:
+    import jinja2  # imported where templates are made: a build has started Pagefind by then (25 ms sooner)
 
 RELATION_LABELS = {
     "same-event": ("same event", "="),
@@ -86,6 +88,8 @@ def make_environment(theme: Theme, compiled: jinja2.BytecodeCache | None = None)
 
     `compiled` (from template_cache) keeps compiled templates between builds.
     """
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.DictLoader(dict(theme.templates)),
         undefined=jinja2.StrictUndefined,
@@ -105,20 +109,6 @@ def make_environment(theme: Theme, compiled: jinja2.BytecodeCache | None = None)
     return env
 
 
-class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates in a folder, where a file that cannot be read or written costs only time."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except (OSError, ValueError, EOFError, TypeError):  # unreadable, or not what Jinja wrote
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
-
-
 def template_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
     """A cache of compiled templates in `folder`, or None when it cannot be used safely (cache.private_folder).
 
@@ -126,12 +116,27 @@ def template_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
     from the cache only when its source is the same to the byte (Jinja compares a checksum), with
     the same Jinja and the same options (they name the cache's files).
     """
+    import jinja2
+
+    class CompiledTemplates(jinja2.FileSystemBytecodeCache):
+        """Jinja's cache in a folder, where a file that cannot be read or written costs only time."""
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except (OSError, ValueError, EOFError, TypeError):  # unreadable, or not what Jinja wrote
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
     usable = private_folder(folder)
     if usable is None:
         return None
     options = repr((jinja2.__version__, sorted(TEMPLATE_OPTIONS.items())))
     key = hashlib.sha256(options.encode("utf-8")).hexdigest()[:16]
-    return _CompiledTemplates(str(usable), f"template-{key}-%s.cache")
+    return CompiledTemplates(str(usable), f"template-{key}-%s.cache")
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,11 @@ def site_pages(site: Site) -> list[Page]:
 
 def make_renderers(site: Site, theme: Theme, env: jinja2.Environment | None = None) -> Renderers:
     """A Jinja environment over the theme (or `env`, made earlier for it), and Markdown renderers by page depth."""
+    return Renderers(env or make_environment(theme), markdown_renderers(site))
+
+
+def markdown_renderers(site: Site) -> Callable[[str], MarkdownRenderer]:
+    """The site's Markdown renderer for pages at a root ('', '../', or base_url), made when first asked for."""
     titles = {slug: note.title for slug, note in site.notes.items()}
     markdown: dict[str, MarkdownRenderer] = {}
 
@@ -211,7 +221,7 @@ def make_renderers(site: Site, theme: Theme, env: jinja2.Environment | None = No
             markdown[root] = MarkdownRenderer(root, titles)
         return markdown[root]
 
-    return Renderers(env or make_environment(theme), renderer)
+    return renderer
 
 
 def render_page(site: Site, page: Page, renderers: Renderers, seen: Callable[[str], None] | None = None) -> str:
