@@ -92,8 +92,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 measure(n, content, work / f"site-{n}", rebuild=args.rebuild_up_to is None or n <= args.rebuild_up_to)
             )
             print(row(results[-1]), file=sys.stderr, flush=True)
-    print(table(results))
+        print(table(results))
+        print(disk_note(work))
     return 0
+
+
+PROBE_FILES = 200
+
+
+def file_making_ms(folder: Path) -> float:
+    """How long making one small file in `folder` takes, in milliseconds (PROBE_FILES made, then removed).
+
+    A build makes a file for every page, and this varies with the disk far more than anything
+    the build does: on the project's machine from 0.03 ms to 0.9 ms, from folder to folder and
+    hour to hour. The benchmarks print it beside their timings.
+    """
+    with tempfile.TemporaryDirectory(prefix="explainer-probe-", dir=folder) as scratch:
+        started = time.perf_counter()
+        for number in range(PROBE_FILES):
+            (Path(scratch) / f"{number}.html").write_bytes(b"<p>probe</p>\n" * 100)
+        return (time.perf_counter() - started) * 1000 / PROBE_FILES
+
+
+def disk_note(folder: Path) -> str:
+    """The line the benchmarks print about the disk they write on."""
+    return f"making a file in {folder}: {file_making_ms(folder):.3f} ms (the disk's share of every build's time)"
 
 
 def cold_environment(cache: Path) -> dict[str, str]:

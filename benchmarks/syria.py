@@ -7,7 +7,8 @@ Runs `python build.py --out <folder>` R times (default 5) with an empty cache fo
 index kept); R times on a copy of the content with one more sentence at the end of an article
 before each build (edited: the templates kept, the search index made again, as after an
 editor's change to a source); and `python build.py check` R times. Prints the fastest, median and
-slowest wall time of each, from the moment the process is started until it has exited.
+slowest wall time of each, from the moment the process is started until it has exited, and how
+long making a file took in the folder the builds wrote to.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from benchmarks.run import ROOT, cold_environment, prepare_bytecode
+from benchmarks.run import ROOT, cold_environment, disk_note, prepare_bytecode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(("build, edited", seconds))
         check = [sys.executable, str(ROOT / "build.py"), "check"]
         rows.append(("check", [_timed(check, warm_environment) for _ in range(args.runs)]))
-    print(table(rows))
+        print(table(rows))
+        print(disk_note(work))
     return 0
 
 

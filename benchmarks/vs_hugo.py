@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.generate import generate, write_tree
-from benchmarks.run import cold_environment, prepare_bytecode
+from benchmarks.run import cold_environment, disk_note, prepare_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             theirs_searching.append(seconds + indexing)
             shutil.rmtree(out)
             shutil.rmtree(public)
+        written_in = disk_note(work)
     version = subprocess.run([hugo, "version"], capture_output=True, text=True, check=True).stdout.split()[1]
     print(
         comparison(
@@ -113,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
         )
     )
+    print(written_in)
     return 0
 
 

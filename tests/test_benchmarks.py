@@ -47,8 +47,14 @@ def test_the_comparison_with_hugo_is_per_page() -> None:
 
 def test_the_syria_script_times_each_kind_of_build(capsys: pytest.CaptureFixture[str]) -> None:
     assert syria.main(["--runs", "1"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    *lines, disk = capsys.readouterr().out.splitlines()
     assert [line[:13].strip() for line in lines[1:]] == ["build, cold", "build, warm", "build, edited", "check"]
+    assert re.fullmatch(r"making a file in .+explainer-bench-syria-\w+: \d+\.\d{3} ms \(.+\)", disk)
     for line in lines[1:]:
         fastest, median, slowest = (float(number) for number in re.findall(r"\d+\.\d+", line))
         assert 0 < fastest == median == slowest  # one run each
+
+
+def test_the_disk_probe_times_making_files_and_leaves_nothing(tmp_path: Path) -> None:
+    assert 0 < run.file_making_ms(tmp_path) < 1000
+    assert list(tmp_path.iterdir()) == []
