@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from benchmarks.run import ROOT, cold_environment, disk_note, prepare_bytecode
+from benchmarks.run import ROOT, cold_environment, disk_note, file_making_ms, prepare_bytecode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="explainer-bench-syria-") as scratch:
         work = Path(scratch)
+        disk_before = file_making_ms(work)
         build = [sys.executable, str(ROOT / "build.py"), "--out", str(work / "site")]
         cold = [_timed(build, cold_environment(work / f"cold-{run}")) for run in range(args.runs)]
         rows.append(("build, cold", cold))
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check = [sys.executable, str(ROOT / "build.py"), "check"]
         rows.append(("check", [_timed(check, warm_environment) for _ in range(args.runs)]))
         print(table(rows))
-        print(disk_note(work))
+        print(disk_note(work, disk_before))
     return 0
 
 

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.generate import generate, write_tree
-from benchmarks.run import cold_environment, disk_note, prepare_bytecode
+from benchmarks.run import cold_environment, disk_note, file_making_ms, prepare_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="explainer-vs-hugo-") as scratch:
         work = Path(scratch)
+        disk_before = file_making_ms(work)
         files = generate(args.n, args.seed)
         content = work / "content"
         write_tree(files, content)
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             theirs_searching.append(seconds + indexing)
             shutil.rmtree(out)
             shutil.rmtree(public)
-        written_in = disk_note(work)
+        written_in = disk_note(work, disk_before)
     version = subprocess.run([hugo, "version"], capture_output=True, text=True, check=True).stdout.split()[1]
     print(
         comparison(
