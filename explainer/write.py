@@ -80,10 +80,10 @@ def write_site(out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    earlier = _listed_files(out) or set()
     staging = out.parent / f".{out.name}.new-{os.getpid()}"
     previous = out.parent / f".{out.name}.old-{os.getpid()}"
     _recover(out)
+    earlier = _listed_files(out) or set()
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
@@ -162,6 +162,8 @@ def _linked_if_same(earlier: Path, destination: Path, content: bytes) -> bool:
     try:
         found = os.lstat(earlier)
         if not stat.S_ISREG(found.st_mode) or found.st_size != len(content):
+            return False
+        if earlier.resolve() != earlier:  # reached through a symbolic link: not a file of the earlier build
             return False
         with open(os.open(earlier, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as file:
             if file.read() != content:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,14 @@ def test_a_rebuild_writes_what_it_must_not_or_cannot_link(tmp_path: Path, monkey
     write_site(out, {"linked.html": b"mine"})
     assert not (out / "linked.html").is_symlink() and (out / "linked.html").read_bytes() == b"mine"
     assert outside.read_bytes() == b"mine" and outside.stat().st_nlink == 1
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "notes").mkdir(parents=True)
+    (elsewhere / "notes" / "n.html").write_bytes(b"note")
+    write_site(out, {"linked.html": b"mine", "notes/n.html": b"note"})
+    shutil.rmtree(out / "notes")
+    (out / "notes").symlink_to(elsewhere / "notes")  # nor is a file reached through a linked folder
+    write_site(out, {"linked.html": b"mine", "notes/n.html": b"note"})
+    assert (elsewhere / "notes" / "n.html").stat().st_nlink == 1 and not (out / "notes").is_symlink()
 
     def no_links(*_: object, **__: object) -> None:
         raise OSError("no hard links on this file system")
