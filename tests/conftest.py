@@ -139,3 +139,11 @@ def browser() -> Iterator[Any]:
 def _cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds run by the tests keep their cache (cli.cache_folder) in a folder of the test session, not the user's."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (its own cookies, storage and cache) for one test, closed after it."""
+    opened = browser.new_context()
+    yield opened
+    opened.close()

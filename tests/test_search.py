@@ -619,45 +619,37 @@ def result_links(page: Any) -> list[str]:
     return page.eval_on_selector_all("#search-results a", "links => links.map(a => a.getAttribute('href'))")
 
 
-def test_an_index_in_parts_finds_what_the_whole_index_finds(browser: Any, served: dict[str, Served]):
+def test_an_index_in_parts_finds_what_the_whole_index_finds(context: Any, served: dict[str, Served]):
     assert json.loads((served["parted"].folder / "pagefind" / "parts.json").read_text()) == ["part-2/", "part-3/"]
-    context = browser.new_context()
-    try:
-        found = {}
-        for name in ("sample", "parted"):
-            # "quixotically": in both articles' documents (the first part) and the topic's (the third).
-            page, recorder = open_search(context, served[name], "quixotically")
-            found[name] = (page.text_content("#search-status"), sorted(result_links(page)))
-            assert recorder.problems == []
-            assert any("/parted/pagefind/part-3/" in url for url in recorder.requests) == (name == "parted")
-        assert found["parted"] == found["sample"]
-        assert "topics/sorties.html" in found["parted"][1]
-    finally:
-        context.close()
+    found = {}
+    for name in ("sample", "parted"):
+        # "quixotically": in both articles' documents (the first part) and the topic's (the third).
+        page, recorder = open_search(context, served[name], "quixotically")
+        found[name] = (page.text_content("#search-status"), sorted(result_links(page)))
+        assert recorder.problems == []
+        assert any("/parted/pagefind/part-3/" in url for url in recorder.requests) == (name == "parted")
+    assert found["parted"] == found["sample"]
+    assert "topics/sorties.html" in found["parted"][1]
 
 
-def test_a_word_of_a_comment_leads_to_the_passage(browser: Any, served: dict[str, Served]):
+def test_a_word_of_a_comment_leads_to_the_passage(context: Any, served: dict[str, Served]):
     site = served["sample"]
-    context = browser.new_context()
-    try:
-        page, recorder = open_search(context, site, "quixotically")
-        assert page.get_attribute("#search-status", "role") == "status"
-        assert page.text_content("#search-status") == "3 results for “quixotically”."
-        links = result_links(page)
-        # The two sources quoted by the annotation, each with the passage as a sub-result, and the topic.
-        assert "articles/alpha.html#p-sixty-sorties-1" in links and "articles/beta.html#p-sixty-sorties-2" in links
-        assert "topics/sorties.html" in links
-        page.click("a[href='articles/beta.html#p-sixty-sorties-2']")
-        page.wait_for_url(f"{site.url}articles/beta.html#p-sixty-sorties-2")
-        assert page.evaluate("() => document.querySelector(':target') && document.querySelector(':target').id") == (
-            "p-sixty-sorties-2"
-        )
-        assert page.text_content(":target") == "over 60 sorties"
-        assert not recorder.problems, recorder.report("searching and following a result")
-        assert all(url.startswith(site.url) for url in recorder.requests)
-        assert any("/pagefind/fragment/" in url for url in recorder.requests)
-    finally:
-        context.close()
+    page, recorder = open_search(context, site, "quixotically")
+    assert page.get_attribute("#search-status", "role") == "status"
+    assert page.text_content("#search-status") == "3 results for “quixotically”."
+    links = result_links(page)
+    # The two sources quoted by the annotation, each with the passage as a sub-result, and the topic.
+    assert "articles/alpha.html#p-sixty-sorties-1" in links and "articles/beta.html#p-sixty-sorties-2" in links
+    assert "topics/sorties.html" in links
+    page.click("a[href='articles/beta.html#p-sixty-sorties-2']")
+    page.wait_for_url(f"{site.url}articles/beta.html#p-sixty-sorties-2")
+    assert page.evaluate("() => document.querySelector(':target') && document.querySelector(':target').id") == (
+        "p-sixty-sorties-2"
+    )
+    assert page.text_content(":target") == "over 60 sorties"
+    assert not recorder.problems, recorder.report("searching and following a result")
+    assert all(url.startswith(site.url) for url in recorder.requests)
+    assert any("/pagefind/fragment/" in url for url in recorder.requests)
 
 
 @pytest.mark.parametrize(
@@ -668,77 +660,61 @@ def test_a_word_of_a_comment_leads_to_the_passage(browser: Any, served: dict[str
         ("north-western province", "notes/idlib.html"),  # a note's summary
     ],
 )
-def test_notes_and_articles_are_found(browser: Any, served: dict[str, Served], query: str, expected: str):
-    context = browser.new_context()
-    try:
-        page, recorder = open_search(context, served["sample"], query)
-        assert expected in result_links(page)
-        assert not recorder.problems, recorder.report(f"searching {query!r}")
-    finally:
-        context.close()
+def test_notes_and_articles_are_found(context: Any, served: dict[str, Served], query: str, expected: str):
+    page, recorder = open_search(context, served["sample"], query)
+    assert expected in result_links(page)
+    assert not recorder.problems, recorder.report(f"searching {query!r}")
 
 
-def test_excerpts_keep_only_their_marks(browser: Any, served: dict[str, Served]):
-    context = browser.new_context()
-    try:
-        page, recorder = open_search(context, served["sample"], "bold")
-        results = page.locator("#search-results")
-        assert page.evaluate("() => window.hacked") is None
-        tags = page.eval_on_selector_all(".search-excerpt *", "nodes => [...new Set(nodes.map(n => n.localName))]")
-        assert tags == ["mark"]
-        assert "<img src=x" in results.inner_text() and "<b>bold</b> & co." in results.inner_text()
-        marked = page.eval_on_selector_all(".search-excerpt mark", "marks => marks.map(m => m.textContent)")
-        assert marked and all("bold" in text for text in marked)  # Pagefind counts the tags' letters as the word's
-        assert not recorder.problems, recorder.report("searching 'bold'")
-    finally:
-        context.close()
+def test_excerpts_keep_only_their_marks(context: Any, served: dict[str, Served]):
+    page, recorder = open_search(context, served["sample"], "bold")
+    results = page.locator("#search-results")
+    assert page.evaluate("() => window.hacked") is None
+    tags = page.eval_on_selector_all(".search-excerpt *", "nodes => [...new Set(nodes.map(n => n.localName))]")
+    assert tags == ["mark"]
+    assert "<img src=x" in results.inner_text() and "<b>bold</b> & co." in results.inner_text()
+    marked = page.eval_on_selector_all(".search-excerpt mark", "marks => marks.map(m => m.textContent)")
+    assert marked and all("bold" in text for text in marked)  # Pagefind counts the tags' letters as the word's
+    assert not recorder.problems, recorder.report("searching 'bold'")
 
 
-def test_the_header_box_searches_from_any_page_by_keyboard(browser: Any, served: dict[str, Served]):
+def test_the_header_box_searches_from_any_page_by_keyboard(context: Any, served: dict[str, Served]):
     site = served["sample"]
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        recorder = Recorder(site.url).attach(page)
-        page.goto(f"{site.url}notes/idlib.html")
-        box = page.get_by_role("searchbox", name="Search this site")
-        for _ in range(20):
-            page.keyboard.press("Tab")
-            if box.evaluate("box => box === document.activeElement"):
-                break
-        else:
-            pytest.fail("Tab never reached the header's search box")
-        page.keyboard.type("sorties")
-        page.keyboard.press("Enter")
-        page.wait_for_url(f"{site.url}search.html?q=sorties")
-        page.wait_for_function("() => /result/.test(document.getElementById('search-status').textContent)")
-        assert page.input_value("#search-query") == "sorties"
-        assert "articles/alpha.html" in result_links(page)
-        assert not recorder.problems, recorder.report("searching from the header")
-    finally:
-        context.close()
+    page = context.new_page()
+    recorder = Recorder(site.url).attach(page)
+    page.goto(f"{site.url}notes/idlib.html")
+    box = page.get_by_role("searchbox", name="Search this site")
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if box.evaluate("box => box === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached the header's search box")
+    page.keyboard.type("sorties")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.url}search.html?q=sorties")
+    page.wait_for_function("() => /result/.test(document.getElementById('search-status').textContent)")
+    assert page.input_value("#search-query") == "sorties"
+    assert "articles/alpha.html" in result_links(page)
+    assert not recorder.problems, recorder.report("searching from the header")
 
 
-def test_show_more_adds_results_and_moves_focus_to_them(browser: Any, served: dict[str, Served]):
+def test_show_more_adds_results_and_moves_focus_to_them(context: Any, served: dict[str, Served]):
     site = served["syria"]
-    context = browser.new_context()
-    try:
-        page, recorder = open_search(context, site, "Russia")
-        count = int(page.text_content("#search-status").split()[0])
-        assert count > 10 and page.locator("#search-results > li").count() == 10
-        page.focus("#search-more")
-        page.keyboard.press("Enter")
-        page.wait_for_function("() => document.querySelectorAll('#search-results > li').length > 10")
-        assert page.locator("#search-results > li").count() == min(count, 20)
-        focused = page.evaluate(
-            "() => [...document.querySelectorAll('#search-results > li')]"
-            ".indexOf(document.activeElement.closest('#search-results > li'))"
-        )
-        assert focused == 10, "focus should move to the first result added"
-        assert page.is_hidden("#search-more") == (count <= 20)
-        assert not recorder.problems, recorder.report("showing more results")
-    finally:
-        context.close()
+    page, recorder = open_search(context, site, "Russia")
+    count = int(page.text_content("#search-status").split()[0])
+    assert count > 10 and page.locator("#search-results > li").count() == 10
+    page.focus("#search-more")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('#search-results > li').length > 10")
+    assert page.locator("#search-results > li").count() == min(count, 20)
+    focused = page.evaluate(
+        "() => [...document.querySelectorAll('#search-results > li')]"
+        ".indexOf(document.activeElement.closest('#search-results > li'))"
+    )
+    assert focused == 10, "focus should move to the first result added"
+    assert page.is_hidden("#search-more") == (count <= 20)
+    assert not recorder.problems, recorder.report("showing more results")
 
 
 def test_without_javascript_the_page_says_search_needs_it(browser: Any, served: dict[str, Served]):
@@ -751,34 +727,26 @@ def test_without_javascript_the_page_says_search_needs_it(browser: Any, served: 
         context.close()
 
 
-def test_opened_from_disk_the_page_says_search_needs_a_server(browser: Any, served: dict[str, Served]):
+def test_opened_from_disk_the_page_says_search_needs_a_server(context: Any, served: dict[str, Served]):
     folder = served["sample"].folder
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        recorder = Recorder(folder.as_uri() + "/").attach(page)
-        page.goto(f"{(folder / 'search.html').as_uri()}?q=sorties")
-        page.wait_for_selector("#search-offline", state="visible")
-        assert "served over http or https" in page.inner_text("#search-offline")
-        assert "python build.py serve" in page.inner_text("#search-offline")
-        assert page.is_hidden("#search-form") and page.is_hidden("#search-output")
-        assert not recorder.problems, recorder.report("search.html from disk")
-        assert not any("/pagefind/" in url for url in recorder.requests)
-    finally:
-        context.close()
+    page = context.new_page()
+    recorder = Recorder(folder.as_uri() + "/").attach(page)
+    page.goto(f"{(folder / 'search.html').as_uri()}?q=sorties")
+    page.wait_for_selector("#search-offline", state="visible")
+    assert "served over http or https" in page.inner_text("#search-offline")
+    assert "python build.py serve" in page.inner_text("#search-offline")
+    assert page.is_hidden("#search-form") and page.is_hidden("#search-output")
+    assert not recorder.problems, recorder.report("search.html from disk")
+    assert not any("/pagefind/" in url for url in recorder.requests)
 
 
-def test_a_missing_index_is_said_plainly(browser: Any, served: dict[str, Served]):
+def test_a_missing_index_is_said_plainly(context: Any, served: dict[str, Served]):
     site = served["sample"]
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.route("**/pagefind/pagefind.js", lambda route: route.fulfill(status=404, body="missing"))
-        page.goto(f"{site.url}search.html?q=sorties")
-        page.wait_for_selector("#search-failed", state="visible")
-        assert page.is_hidden("#search-form")
-    finally:
-        context.close()
+    page = context.new_page()
+    page.route("**/pagefind/pagefind.js", lambda route: route.fulfill(status=404, body="missing"))
+    page.goto(f"{site.url}search.html?q=sorties")
+    page.wait_for_selector("#search-failed", state="visible")
+    assert page.is_hidden("#search-form")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
