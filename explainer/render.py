@@ -90,12 +90,24 @@ def make_environment(theme: Theme, compiled: jinja2.BytecodeCache | None = None)
     """
     import jinja2
 
+    class QuicklyEscaped(jinja2.Template):
+        """A template whose `{{ value }}` output is escaped by output_escape: the same text, made faster."""
+
+        @classmethod
+        def from_code(cls, environment: Any, code: Any, globals: Any, uptodate: Any = None) -> Any:
+            template = super().from_code(environment, code, globals, uptodate)
+            # The compiled module's functions (page, blocks, macros) share one namespace; Jinja's code
+            # calls its `escape` on every value it writes out, and only there.
+            template.root_render_func.__globals__["escape"] = output_escape
+            return template
+
     env = jinja2.Environment(
         loader=jinja2.DictLoader(dict(theme.templates)),
         undefined=jinja2.StrictUndefined,
         bytecode_cache=compiled,
         **TEMPLATE_OPTIONS,  # type: ignore[arg-type]
     )
+    env.template_class = QuicklyEscaped
     env.filters["date"] = format_date
     env.globals.update(
         article_path=article_path,
@@ -626,6 +638,23 @@ def escape_html(text: str) -> str:
     if '"' in text:
         text = text.replace('"', "&#34;")
     return text
+
+
+def output_escape(value: Any) -> str:
+    """What `markupsafe.escape(value)` gives, as a plain string: Jinja's escaping of what templates write out.
+
+    Jinja joins what a template writes into one string, so no Markup object need be made for each
+    value (0.4 microseconds each, 2 million times in a 1,000-article build); text already Markup
+    is written as it is.
+    """
+    kind = type(value)
+    if kind is str:
+        return escape_html(value)
+    if kind is Markup:
+        return value
+    if kind is int:
+        return int.__repr__(value)
+    return escape(value)
 
 
 def _runs(

@@ -18,6 +18,9 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
 
 from explainer import parallel, pipeline, render
 from explainer.export import model_json
@@ -173,6 +176,44 @@ def test_content_is_never_interpreted_as_markup_or_template(make_content) -> Non
         assert needle not in note_page
     assert not [link for link in _parse(pages["notes/idlib.html"]).links if "javascript" in link]
     assert "{{ 7*7 }}" in note_page and "49" not in note_page
+
+
+def test_pages_write_out_exactly_what_jinjas_own_escaping_writes(make_content) -> None:
+    hostile = "<b>&amp;</b> \"quoted\" 'single' {{ 7*7 }}"
+    title = hostile.replace("'", "''")  # in single quotes in YAML
+    article = f"---\ntitle: '{title}'\noutlet: '<i>Outlet</i> & co'\n---\n{hostile}\n"
+    site, theme = check(make_content({"articles/gamma.md": article})), load_theme(TEMPLATES)
+    plain = render.make_environment(theme)
+    plain.template_class = jinja2.Template  # Jinja's own escaping: a Markup object for every value written
+    quick, own = make_renderers(site, theme), make_renderers(site, theme, plain)
+    assert quick.env.template_class is not jinja2.Template
+    pages = render.site_pages(site)
+    assert {p.path: render_page(site, p, quick) for p in pages} == {p.path: render_page(site, p, own) for p in pages}
+    template = quick.env.from_string("{{ value }}")
+    assert template.root_render_func.__globals__["escape"] is render.output_escape
+    assert template.render(value="<i>") == "&lt;i&gt;"
+
+
+class _HasHtml:
+    def __html__(self) -> str:
+        return "<em>safe</em>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(),
+        st.text().map(Markup),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.booleans(),
+        st.none(),
+        st.just(_HasHtml()),
+        st.text().map(lambda t: type("Text", (str,), {})(t)),  # a subclass of str is escaped as text
+    )
+)
+def test_output_escape_gives_the_text_markupsafe_escape_gives(value: object) -> None:
+    assert render.output_escape(value) == str(escape(value))
 
 
 def test_markdown_keeps_what_notes_need_and_links_notes_relatively() -> None:
