@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import itertools
 import operator
+import types
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +102,28 @@ def make_environment(theme: Theme, compiled: jinja2.BytecodeCache | None = None)
             template.root_render_func.__globals__["escape"] = output_escape
             return template
 
+    # What templates call most: the functions of env.globals, Parts' methods, macros.
+    plain_callables = frozenset({types.FunctionType, types.MethodType, types.BuiltinFunctionType, jinja2.runtime.Macro})
+
+    class QuickCalls(jinja2.runtime.Context):
+        """A template context that calls plain functions, methods and macros at once.
+
+        Jinja's own call looks, on every call, for a wish to be passed the context, which such
+        callables show by an attribute (jinja2.pass_context); the rest is as Jinja does it.
+        """
+
+        def call(self, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+            if type(obj) not in plain_callables or hasattr(obj, "jinja_pass_arg"):
+                return super().call(obj, *args, **kwargs)
+            if kwargs:  # Jinja passes the variables of loops and blocks, for callables that take the context
+                kwargs.pop("_loop_vars", None)
+                kwargs.pop("_block_vars", None)
+            try:
+                return obj(*args, **kwargs)
+            except StopIteration:
+                why = "value was undefined because a callable raised a StopIteration exception"
+                return self.environment.undefined(why)
+
     env = jinja2.Environment(
         loader=jinja2.DictLoader(dict(theme.templates)),
         undefined=jinja2.StrictUndefined,
@@ -108,6 +131,7 @@ def make_environment(theme: Theme, compiled: jinja2.BytecodeCache | None = None)
         **TEMPLATE_OPTIONS,  # type: ignore[arg-type]
     )
     env.template_class = QuicklyEscaped
+    env.context_class = QuickCalls
     env.filters["date"] = format_date
     env.globals.update(
         article_path=article_path,

@@ -185,6 +185,7 @@ def test_pages_write_out_exactly_what_jinjas_own_escaping_writes(make_content) -
     site, theme = check(make_content({"articles/gamma.md": article})), load_theme(TEMPLATES)
     plain = render.make_environment(theme)
     plain.template_class = jinja2.Template  # Jinja's own escaping: a Markup object for every value written
+    plain.context_class = jinja2.runtime.Context  # and its own calls
     quick, own = make_renderers(site, theme), make_renderers(site, theme, plain)
     assert quick.env.template_class is not jinja2.Template
     pages = render.site_pages(site)
@@ -192,6 +193,51 @@ def test_pages_write_out_exactly_what_jinjas_own_escaping_writes(make_content) -
     template = quick.env.from_string("{{ value }}")
     assert template.root_render_func.__globals__["escape"] is render.output_escape
     assert template.render(value="<i>") == "&lt;i&gt;"
+
+
+def _stopping() -> None:
+    raise StopIteration
+
+
+class _Callable:
+    def __call__(self, value: str) -> str:
+        return value.upper()
+
+
+@jinja2.pass_context
+def _from_context(context: Any, name: str) -> str:
+    return f"{name}={context.get(name)}"
+
+
+# Each template renders alike through the build's environment and Jinja's own (its Template and Context).
+CALLS = {
+    "function": ("{{ upper('a') }}", "A"),
+    "method in a loop": ("{% for x in 'ab' %}{{ x.upper() }}{% endfor %}", "AB"),
+    "macro with keywords": ("{% macro m(a, b=2) %}{{ a }}{{ b }}{% endmacro %}{{ m(1, b=3) }}", "13"),
+    "macro in a loop": (
+        "{% macro m(a) %}<{{ a }}>{% endmacro %}{% for x in '1&' %}{{ m(x) }}{% endfor %}",
+        "<1><&amp;>",
+    ),
+    "call block": ("{% macro m() %}[{{ caller() }}]{% endmacro %}{% call m() %}in{% endcall %}", "[in]"),
+    "pass_context in a loop": ("{% for x in [5] %}{% set y = x %}{{ ctx('y') }}{% endfor %}", "y=5"),
+    "pass_context in a block": ("{% block b %}{% set y = 7 %}{{ ctx('y') }}{% endblock %}", "y=7"),
+    "callable object": ("{{ loud('a') }}", "A"),
+    "builtin": ("{{ len('abc') }}", "3"),
+    "class": ("{{ range(3) | list }}", "[0, 1, 2]"),
+}
+
+
+@pytest.mark.parametrize("source, expected", CALLS.values(), ids=CALLS.keys())
+def test_templates_call_as_jinja_calls(source: str, expected: str) -> None:
+    quick = render.make_environment(load_theme(TEMPLATES))
+    own = render.make_environment(load_theme(TEMPLATES))
+    own.template_class, own.context_class = jinja2.Template, jinja2.runtime.Context
+    names = {"upper": str.upper, "ctx": _from_context, "loud": _Callable(), "len": len, "stop": _stopping}
+    rendered = [env.from_string(source).render(**names) for env in (quick, own)]
+    assert rendered == [expected, expected]
+    for env in (quick, own):  # a callable stopping an iteration gives an undefined value, as in Jinja
+        with pytest.raises(jinja2.UndefinedError, match="StopIteration"):
+            env.from_string("{{ stop() }}").render(**names)
 
 
 class _HasHtml:
