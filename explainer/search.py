@@ -76,6 +76,7 @@ class SearchInput:
     language: str
     # (page path, its search document's HTML), in site order: held, or each made as it is read (search_input).
     documents: Collection[tuple[str, str]]
+    text_length: int = 0  # about how long the documents' text is, in characters (0: not known)
 
 
 def indexed_pages(site: Site) -> list[str]:
@@ -103,7 +104,10 @@ def search_input(site: Site, markdown: Callable[[str], Markup] | None = None, he
     """
     markdown = markdown or MarkdownRenderer("", {slug: note.title for slug, note in site.notes.items()})
     documents = _Documents(site, markdown)
-    return SearchInput(site.config.language, tuple(documents) if held else documents)
+    length = sum(len(article.text) for article in site.articles.values())
+    length += sum(len(note.body) for note in site.notes.values())
+    length += sum(len(annotation.comment) for annotation in site.annotations.values())
+    return SearchInput(site.config.language, tuple(documents) if held else documents, length)
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,9 @@ def start_index(
     program = binary or _binary()
     part_documents = part_documents or PART_DOCUMENTS
     # Pagefind refuses to make an index of nothing: a site with nothing to search has no index.
-    job = IndexJob(program, None, source.language, -(-len(source.documents) // part_documents), timeout)
+    parts = -(-len(source.documents) // part_documents)
+    expected = TEMPORARY_BYTES_PER_CHARACTER * source.text_length
+    job = IndexJob(program, None, source.language, parts, timeout, expected_bytes=expected)
     try:
         digest = _Fingerprint(source.language, len(source.documents))
         held: list[tuple[str, str]] = []
@@ -232,16 +238,41 @@ def start_index(
 
 
 TEMPORARY_PREFIX = "explainer-search-"  # then the build's process id: explainer-search-<pid>-<random>
+# Pagefind's documents and its output came to 4.2 bytes per character of the texts searched (1,000 articles).
+TEMPORARY_BYTES_PER_CHARACTER = 5
+MEMORY_FOLDER = Path("/dev/shm")  # Linux's file system in memory, for every user: its files never reach a disk
+MEMORY_FOLDER_BYTES = 128 << 20  # the most Pagefind's work may take there (about 6,000 articles of 800 words)
 
 
-def temporary_folder() -> Path:
+def temporary_folder(expected_bytes: int = 0) -> Path:
     """A new private folder for Pagefind's work (and the folders of killed builds, left behind, are removed)."""
-    base = Path(tempfile.gettempdir())
+    base = temporary_base(expected_bytes)
     _remove_abandoned(base)
     try:
         return Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-", dir=base))
     except OSError as error:
         raise _error(f"cannot make a temporary folder for Pagefind: {error.strerror or error}") from None
+
+
+def temporary_base(expected_bytes: int, memory: Path | None = None) -> Path:
+    """Where Pagefind's temporary folder is made: in memory for a small site, unless told otherwise.
+
+    Pagefind's thousands of small files, made and read once, are made in the folder of a file
+    system in memory when there is one with room to spare (four times what the work is expected
+    to take) and the work is small (MEMORY_FOLDER_BYTES): on a disk each file may cost a
+    millisecond. A folder named by TMPDIR, TEMP or TMP is always used.
+    """
+    memory = memory or MEMORY_FOLDER
+    named = any(os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP"))
+    if not named and 0 < expected_bytes <= MEMORY_FOLDER_BYTES:
+        with contextlib.suppress(OSError):
+            if (
+                memory.is_dir()
+                and os.access(memory, os.W_OK | os.X_OK)
+                and shutil.disk_usage(memory).free >= 4 * expected_bytes
+            ):
+                return memory
+    return Path(tempfile.gettempdir())
 
 
 def _remove_abandoned(base: Path) -> None:
@@ -288,6 +319,7 @@ class IndexJob:
     parts: int
     timeout: float
     keep_in: Path | None = None  # where to keep the index for the next build
+    expected_bytes: int = 0  # about how much room the documents and Pagefind's output take
     _running: subprocess.Popen[bytes] | None = None
     _started: float = 0.0
     _next: int = 0
@@ -302,7 +334,7 @@ class IndexJob:
     def write_part(self, number: int, documents: Sequence[tuple[str, str]]) -> None:
         """Write a part's documents in its folder, for Pagefind (the temporary folder is made with the first)."""
         if self.folder is None:
-            self.folder = temporary_folder()
+            self.folder = temporary_folder(self.expected_bytes)
         folder = self._part(number) / DOCUMENTS_FOLDER
         try:
             for path, html in documents:

@@ -16,6 +16,7 @@ import gzip
 import io
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -64,6 +65,19 @@ def fragments(index: dict[str, bytes]) -> dict[str, dict[str, Any]]:
     return found
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _temporary_folders_on_one_file_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every index here is made in a temporary folder on the same file system, as TMPDIR says.
+
+    Pagefind numbers pages in the order its file system lists them, which differs from one kind of
+    file system to another (a small site's index is otherwise made in memory, see temporary_base).
+    """
+    folder = tmp_path_factory.mktemp("temporary-folders")
+    with pytest.MonkeyPatch.context() as patch:
+        temporary_in(folder, patch)
+        yield
+
+
 @pytest.fixture(scope="module")
 def sample_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Site, dict[str, bytes], dict[str, bytes]]:
     """The SEARCHED sample: its site, its rendered files and its search index (made once for the module)."""
@@ -96,8 +110,14 @@ def temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The folder where temporary folders are made during the test (to see that they are removed)."""
     folder = tmp_path / "temporary"
     folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    temporary_in(folder, monkeypatch)
     return folder
+
+
+def temporary_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Have temporary folders made in `folder`, as TMPDIR says (so a small site's not in memory either)."""
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
 
 
 # --- What is searched ------------------------------------------------------------------------------
@@ -389,16 +409,47 @@ def test_the_temporary_folders_of_killed_builds_are_removed_and_no_others(sample
     assert sorted(temporary.iterdir()) == sorted([*kept, temporary / f"{search.TEMPORARY_PREFIX}{dead}-file"])
 
 
+def test_a_small_sites_index_is_made_in_memory_unless_a_temporary_folder_is_named(
+    sample_index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    monkeypatch.setattr(search, "MEMORY_FOLDER", memory)
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    small = search.MEMORY_FOLDER_BYTES // 8
+    assert search.temporary_base(small) == memory
+    assert search.temporary_base(0) != memory  # nothing known about the site's size
+    assert search.temporary_base(search.MEMORY_FOLDER_BYTES + 1) != memory
+    assert search.temporary_base(small, tmp_path / "missing") != memory
+    free = shutil.disk_usage(memory)
+    with monkeypatch.context() as patch:  # no room to spare
+        patch.setattr(search.shutil, "disk_usage", lambda _: free._replace(free=4 * small - 1))
+        assert search.temporary_base(small) != memory
+    # The sample site is small: its build makes its temporary folder in memory, and leaves nothing there.
+    site, _, index = sample_index
+    made: list[Path] = []
+    real_mkdtemp = tempfile.mkdtemp
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kw: made.append(Path(real_mkdtemp(**kw))) or made[-1])
+    assert search.make_index(search.search_input(site)) == index
+    assert [folder.parent for folder in made] == [memory] and not list(memory.iterdir())
+    for name, value in (("TMPDIR", str(tmp_path)), ("TEMP", str(tmp_path))):
+        with monkeypatch.context() as patch:
+            patch.setenv(name, value)
+            patch.setattr(tempfile, "tempdir", None)  # what it found before
+            assert search.temporary_base(small) == tmp_path
+
+
 def test_a_temporary_folder_that_cannot_be_written_is_a_problem(
     sample_index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     site, _, _ = sample_index
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    temporary_in(tmp_path / "missing", monkeypatch)
     [problem] = problems(index_files, site)
     assert problem.startswith("pagefind: cannot make a temporary folder for Pagefind: ")
     full = tmp_path / "full"
     full.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(full))
+    temporary_in(full, monkeypatch)
     real_write = Path.write_text
 
     def disk_full(self: Path, *args: Any, **kwargs: Any) -> int:
