@@ -95,7 +95,7 @@ def quick_html(text: str, root: str, note_titles: Mapping[str, str]) -> str | No
                     html.append(f"<strong>{piece['strong']}</strong>")
                 else:
                     words = (piece["label"] or "").strip() or note_titles.get(piece["slug"])
-                    if words is None or not _PLAIN_TEXT.fullmatch(words):
+                    if words is None or not _PLAIN_TEXT.fullmatch(words) or not _PLAIN_TEXT.fullmatch(root):
                         return None
                     html.append(f'<a class="note-link" href="{root}notes/{piece["slug"]}.html">{words}</a>')
             if position != len(line):

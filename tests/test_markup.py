@@ -28,7 +28,10 @@ def _full(text: str, root: str = "../") -> str:
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join), st.sampled_from(["", "../", "https://e.org/r/"]))
+@given(
+    st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
+    st.sampled_from(["", "../", "https://e.org/r/", "https://e.org/?a=1&b=<2>/"]),
+)
 def test_the_quick_conversion_is_the_full_one_whenever_it_converts(text: str, root: str) -> None:
     quick = quick_html(text, root, TITLES)
     assert quick is None or quick == _full(text, root)
