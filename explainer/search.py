@@ -254,7 +254,7 @@ def temporary_folder(expected_bytes: int = 0) -> Path:
         raise _error(f"cannot make a temporary folder for Pagefind: {error.strerror or error}") from None
 
 
-def temporary_base(expected_bytes: int, memory: Path | None = None) -> Path:
+def temporary_base(expected_bytes: int) -> Path:
     """Where Pagefind's temporary folder is made: in memory for a small site, unless told otherwise.
 
     Pagefind's thousands of small files, made and read once, are made in the folder of a file
@@ -262,7 +262,7 @@ def temporary_base(expected_bytes: int, memory: Path | None = None) -> Path:
     to take) and the work is small (MEMORY_FOLDER_BYTES): on a disk each file may cost a
     millisecond. A folder named by TMPDIR, TEMP or TMP is always used.
     """
-    memory = memory or MEMORY_FOLDER
+    memory = MEMORY_FOLDER
     named = any(os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP"))
     if not named and 0 < expected_bytes <= MEMORY_FOLDER_BYTES:
         with contextlib.suppress(OSError):

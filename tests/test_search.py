@@ -421,7 +421,9 @@ def test_a_small_sites_index_is_made_in_memory_unless_a_temporary_folder_is_name
     assert search.temporary_base(small) == memory
     assert search.temporary_base(0) != memory  # nothing known about the site's size
     assert search.temporary_base(search.MEMORY_FOLDER_BYTES + 1) != memory
-    assert search.temporary_base(small, tmp_path / "missing") != memory
+    with monkeypatch.context() as patch:
+        patch.setattr(search, "MEMORY_FOLDER", tmp_path / "missing")
+        assert search.temporary_base(small) == Path(tempfile.gettempdir())
     free = shutil.disk_usage(memory)
     with monkeypatch.context() as patch:  # no room to spare
         patch.setattr(search.shutil, "disk_usage", lambda _: free._replace(free=4 * small - 1))
