@@ -283,11 +283,6 @@ def _csv_pieces(site: Site) -> Iterator[bytes]:
 CSV_ROWS = 1000
 
 
-def csv_rows(site: Site) -> list[tuple[str | int, ...]]:
-    """The CSV's rows as values, before cells are neutralised: one per passage, in CSV_COLUMNS order."""
-    return list(_csv_rows(site))
-
-
 def _csv_rows(site: Site) -> Iterator[tuple[str | int, ...]]:
     original_link = remembering_links()
     for topic in site.topics.values():

@@ -855,16 +855,6 @@ def _same(before: Iterable[Any], after: list[Any]) -> bool:
     return len(before) == len(after) and all(old is new for old, new in zip(before, after, strict=True))
 
 
-def find_mentions(articles: Iterable[Article], notes: Iterable[Note]) -> dict[str, list[Mention]]:
-    """Every place an article's text names a note, by its title or an alias (whole words, exact case).
-
-    At each position the longest name wins; a name shared by two notes belongs to the first by title.
-    """
-    owner = name_owners(notes)
-    pattern = names_pattern(owner)
-    return {article.slug: article_mentions(article, owner, pattern) for article in articles}
-
-
 def name_owners(notes: Iterable[Note]) -> dict[str, str]:
     """Each name (title or alias) a note goes by, and the note it names: the first by title order."""
     owner: dict[str, str] = {}
