@@ -9,7 +9,7 @@ import gc
 import itertools
 import time
 import traceback
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +144,7 @@ class PreviewBuild:
     removed: tuple[str, ...] = ()  # files deleted
     full: bool = False  # every file was written (the first build, or the folder had changed)
     seconds: tuple[tuple[str, float], ...] = ()  # time per step
+    interrupted: bool = False  # preview_index left the search index for later, as it was asked to
 
 
 def preview_build(
@@ -249,18 +250,26 @@ def preview_build(
 
 
 def preview_index(
-    state: PreviewState, out: Path, *, writing: AbstractContextManager[Any] | None = None
+    state: PreviewState,
+    out: Path,
+    *,
+    writing: AbstractContextManager[Any] | None = None,
+    interrupted: Callable[[], bool] | None = None,
 ) -> PreviewBuild:
     """Bring what a build may leave for later up to date: the site-wide files, then the search index.
 
     The site-wide files (data files, sitemap) are made again and written when their bytes changed.
     Pagefind runs only when a search document changed (a template change never changes one).
     Only files whose bytes changed are written, through update_site, with `writing` held. A
-    Pagefind failure is reported as a problem.
+    Pagefind failure is reported as a problem. `interrupted`, asked before each step and while
+    Pagefind runs, can have the rest left for later (another save is waiting for its build): the
+    state then says the index is still to be made, and the result is marked `interrupted`.
     """
     rendered = state.rendered
     if rendered is None:
         return PreviewBuild(state, None, ())
+    if interrupted is not None and interrupted():
+        return PreviewBuild(state, rendered.site, (), interrupted=True)
     started = time.perf_counter()
     refreshed, wide = site_wide_changes(rendered, search.is_index_file)
     if wide.files or wide.removed:
@@ -272,10 +281,11 @@ def preview_index(
             return PreviewBuild(dataclasses.replace(state, searched=None), rendered.site, ())
     state = dataclasses.replace(state, rendered=refreshed)
     data_step = ("data", time.perf_counter() - started)
-    indexed = _index(state, out, writing)
-    # A full garbage collection of a large site's model takes a quarter of a second: have it now,
-    # after the reload, rather than in the middle of the next save's rebuild.
-    gc.collect()
+    indexed = _index(state, out, writing, interrupted)
+    if not indexed.interrupted:  # when it is, the next build is waiting
+        # A full garbage collection of a large site's model takes a quarter of a second: have it now,
+        # after the reload, rather than in the middle of the next save's rebuild.
+        gc.collect()
     return dataclasses.replace(
         indexed,
         written=tuple(sorted({*wide.files, *indexed.written})),
@@ -284,8 +294,13 @@ def preview_index(
     )
 
 
-def _index(state: PreviewState, out: Path, writing: AbstractContextManager[Any] | None) -> PreviewBuild:
-    """Bring the search index in the output up to date with the pages the last build wrote."""
+def _index(
+    state: PreviewState,
+    out: Path,
+    writing: AbstractContextManager[Any] | None,
+    interrupted: Callable[[], bool] | None = None,
+) -> PreviewBuild:
+    """Bring the search index in the output up to date with the pages the last build wrote (unless interrupted)."""
     rendered = state.rendered
     assert rendered is not None
     started = time.perf_counter()
@@ -299,9 +314,11 @@ def _index(state: PreviewState, out: Path, writing: AbstractContextManager[Any] 
     if searched == state.searched:
         return PreviewBuild(state, rendered.site, ())
     try:
-        files = search.make_index(source)
+        files = search.make_index(source, interrupted=interrupted)
     except search.SearchError as error:
         return PreviewBuild(state, None, error.problems)
+    except search.IndexInterruptedError:
+        return PreviewBuild(state, rendered.site, (), interrupted=True)
     changed = {path: data for path, data in files.items() if rendered.digests.get(path) != file_digest(data)}
     removed = tuple(sorted(path for path in rendered.digests if search.is_index_file(path) and path not in files))
     try:

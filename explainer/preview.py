@@ -26,7 +26,7 @@ class Timing:
 
 def watch(
     roots: Collection[Path],
-    build: Callable[[set[Path]], None],
+    build: Callable[[set[Path], Callable[[], bool]], None],
     stop: threading.Event,
     baseline: Snapshot,
     *,
@@ -36,6 +36,8 @@ def watch(
     """Until `stop` is set: when files under `roots` change, wait for quiet, then call `build` with every changed file.
 
     `baseline` is the snapshot the files were last built from (taken before that build read them).
+    `build` is also given a test it may ask during its long steps: true once `stop` is set or a
+    file changed again, when what is left can wait for the build that change needs.
     """
     interval = timing.poll
     while not stop.wait(interval):
@@ -57,4 +59,33 @@ def watch(
                 pending |= more
                 settled = time.monotonic()
         # The build reads the files after `baseline` was taken: whatever changes from here on is seen next time.
-        build(pending)
+        build(pending, changed_since(roots, baseline, stop, exclude=exclude, timing=timing))
+
+
+def changed_since(
+    roots: Collection[Path],
+    baseline: Snapshot,
+    stop: threading.Event,
+    *,
+    exclude: Collection[Path] = (),
+    timing: Timing = Timing(),
+) -> Callable[[], bool]:
+    """A test that is true once `stop` is set or a file under `roots` differs from `baseline`.
+
+    It looks at the files at most every `timing.poll` seconds, and less often when looking takes
+    long (at most a tenth of the time goes to it); in between, it answers as it last did.
+    """
+    interval, looked, found = timing.poll, float("-inf"), False
+
+    def test() -> bool:
+        nonlocal interval, looked, found
+        if stop.is_set() or found:
+            return True
+        if time.monotonic() - looked >= interval:
+            started = time.perf_counter()
+            found = bool(changed(baseline, take(roots, baseline, exclude)))
+            looked = time.monotonic()
+            interval = max(timing.poll, 10 * (time.perf_counter() - started))
+        return found
+
+    return test

@@ -63,10 +63,15 @@ INSTALL_HINT = "install the requirements: python -m pip install -r requirements.
 DOCUMENTS_FOLDER = "documents"  # in a part's temporary folder: the search documents, at their pages' paths
 OUTPUT_FOLDER = "index"  # in a part's temporary folder: what Pagefind makes
 LOG_FILE = "pagefind.log"  # in a part's temporary folder: what Pagefind printed
+INTERRUPTION_POLL = 0.05  # seconds between asking whether to give up, while Pagefind runs
 
 
 class SearchError(ContentError):
     """Pagefind could not make the search index; reported like content problems, all at once."""
+
+
+class IndexInterruptedError(Exception):
+    """Making the index was given up when asked to (Pagefind stopped, its folder removed)."""
 
 
 @dataclass(frozen=True)
@@ -182,11 +187,19 @@ def part_folder(number: int) -> str:
 
 
 def make_index(
-    source: SearchInput, binary: Path | None = None, timeout: float = TIMEOUT, cache: Path | None = None
+    source: SearchInput,
+    binary: Path | None = None,
+    timeout: float = TIMEOUT,
+    cache: Path | None = None,
+    interrupted: Callable[[], bool] | None = None,
 ) -> dict[str, bytes]:
-    """Run Pagefind over the documents and wait for it; raises SearchError, naming what failed, when it cannot."""
+    """Run Pagefind over the documents and wait for it; raises SearchError, naming what failed, when it cannot.
+
+    While Pagefind runs, `interrupted` is asked every INTERRUPTION_POLL seconds whether to give
+    up; when it says so, Pagefind is stopped and IndexInterruptedError raised.
+    """
     with start_index(source, binary, timeout, cache=cache) as job:
-        return job.files()
+        return job.files(interrupted)
 
 
 def start_index(
@@ -374,11 +387,14 @@ class IndexJob:
             else:
                 self._running = None
 
-    def files(self) -> dict[str, bytes]:
-        """Wait for every part, and return the index's files; raises SearchError when Pagefind failed."""
+    def files(self, interrupted: Callable[[], bool] | None = None) -> dict[str, bytes]:
+        """Wait for every part, and return the index's files; raises SearchError when Pagefind failed.
+
+        With `interrupted`, asked while waiting: IndexInterruptedError once it says to give up.
+        """
         try:
             while self._running is not None:
-                self._finish_part()
+                self._finish_part(interrupted)
                 if self._next < self.parts:
                     self.start_next()
                 else:
@@ -391,16 +407,23 @@ class IndexJob:
         finally:
             self.stop()
 
-    def _finish_part(self) -> None:
-        """Wait for the running part, and collect its files."""
+    def _finish_part(self, interrupted: Callable[[], bool] | None = None) -> None:
+        """Wait for the running part (asking `interrupted`, when given, whether to give up), and collect its files."""
         process = self._running
         assert process is not None
         number = self._next - 1
         part = self._part(number)
-        try:
-            status = process.wait(max(0.0, self.timeout - (time.monotonic() - self._started)))
-        except subprocess.TimeoutExpired:
-            raise _error(f"Pagefind did not finish within {self.timeout:g} s and was stopped") from None
+        deadline = self._started + self.timeout
+        while True:
+            if interrupted is not None and interrupted():
+                raise IndexInterruptedError
+            left = max(0.0, deadline - time.monotonic())
+            try:
+                status = process.wait(left if interrupted is None else min(left, INTERRUPTION_POLL))
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    raise _error(f"Pagefind did not finish within {self.timeout:g} s and was stopped") from None
         if status != 0:
             printed = (part / LOG_FILE).read_text("utf-8", "replace").strip()
             raise _error(f"Pagefind failed (exit status {status})" + (f": {printed}" if printed else ""))

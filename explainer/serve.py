@@ -28,7 +28,7 @@ import threading
 import time
 import traceback
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -156,12 +156,15 @@ def serve(
         content_problems = result.problems
         return bool(result.written or result.removed)
 
-    def index() -> bool:
-        """Bring the data files and search index up to date with the last build; return whether any file changed."""
+    def index(interrupted: Callable[[], bool] | None = None) -> bool:
+        """Bring the data files and search index up to date with the last build; return whether any file changed.
+
+        When `interrupted` says so, the search index is left for after the next build.
+        """
         nonlocal state
         started = time.perf_counter()
         try:
-            result = pipeline.preview_index(state, out, writing=writing)
+            result = pipeline.preview_index(state, out, writing=writing, interrupted=interrupted)
         except Exception:  # a bug must not stop the preview: say so, and keep serving
             traceback.print_exc(file=stderr)
             return False
@@ -169,6 +172,8 @@ def serve(
         if result.problems:
             print("\n".join(report_lines(result.problems)), file=stderr)
             print("The search index could not be updated; searches use the last one.", file=stderr, flush=True)
+        elif result.interrupted:
+            print("Saved again: the search index is updated after the next build.", file=stdout, flush=True)
         elif result.written or result.removed:
             print(
                 f"Updated the data files and search index in {time.perf_counter() - started:.2f} s: "
@@ -186,8 +191,12 @@ def serve(
             f"{os.getpid()}-{build_number}", base_path, paths, tuple(report_lines(problems)) if problems else ()
         )
 
-    def rebuild(changed: set[Path]) -> None:
-        """After files changed (on the watch thread): build, and reload the browsers if what they show changed."""
+    def rebuild(changed: set[Path], interrupted: Callable[[], bool]) -> None:
+        """After files changed (on the watch thread): build, and reload the browsers if what they show changed.
+
+        The search index is made after the reload, and left for later when `interrupted` says a
+        file changed again: the next build then comes at once, not after Pagefind.
+        """
         nonlocal code_problems, builds
         before = now(builds)
         code_changed = {path for path in changed if code and path.resolve().is_relative_to(code.resolve())}
@@ -205,7 +214,7 @@ def serve(
             loop.add_callback(live.publish, now(builds))
         # After the reload, not before it: on a large site the data files and the search index take
         # longer than the pages a small change affects. Also when no page changed: the data may have.
-        if not content_problems and index():
+        if not content_problems and index(interrupted):
             loop.add_callback(live.show, now(builds))
 
     baseline = take(roots, exclude=[out])

@@ -629,6 +629,46 @@ def test_a_pagefind_failure_in_the_preview_is_a_problem_until_it_works(
     assert read_tree(out) == read_tree(tmp_path / "full")
 
 
+def test_an_interrupted_preview_index_stops_pagefind_and_is_made_by_the_next(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, temporary: Path
+):
+    content, out = make_content(), tmp_path / "out"
+    first = _preview(pipeline.PreviewState(), content, out, set())
+    article = content / "articles" / "beta.md"
+    article.write_text(article.read_text().replace("Officials said", "Officials then said"))
+    built = _preview(first.state, content, out, {article}, search_now=False)
+    before = read_tree(out)
+
+    # Asked before anything is done: nothing is.
+    at_once = pipeline.preview_index(built.state, out, interrupted=lambda: True)
+    assert (at_once.interrupted, at_once.problems, at_once.written, at_once.state) == (True, (), (), built.state)
+    assert read_tree(out) == before
+
+    # Asked while Pagefind runs (a stand-in that would run for a minute): it is stopped, and its folder removed.
+    started = tmp_path / "pagefind.pid"
+    script = f"#!/bin/sh\necho $$ > {started}\nexec sleep 60\n"
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake_pagefind(tmp_path, script)))
+
+    def pagefind_started() -> bool:
+        return started.exists() and started.read_text().endswith("\n")
+
+    waited = time.monotonic()
+    stopped = pipeline.preview_index(built.state, out, interrupted=pagefind_started)
+    assert time.monotonic() - waited < 30
+    assert stopped.interrupted and not stopped.problems
+    assert not any(search.is_index_file(path) for path in stopped.written)
+    assert stopped.state.searched == built.state.searched  # the index is still to be made
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.read_text()), 0)
+    assert list(temporary.iterdir()) == []
+
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    indexed = pipeline.preview_index(stopped.state, out)
+    assert not indexed.interrupted and any(search.is_index_file(path) for path in indexed.written)
+    pipeline.build(content, tmp_path / "full", TEMPLATES)
+    assert read_tree(out) == read_tree(tmp_path / "full")
+
+
 # --- In the browser ------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from explainer import search
 from explainer.cli import main
 from explainer.serve import port_is_free, site_path
 
@@ -102,6 +103,34 @@ def test_two_saves_100_ms_apart_both_land(make_content: ContentMaker, tmp_path: 
         save(annotations, "First save.", "Third save.")
         wait_until(page, lambda status, body: "Third save." in body and "Ministry recounts" in body)
         assert "First save." not in fetch(page)[1]
+
+
+def test_a_save_while_the_search_index_is_made_is_built_at_once(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pagefind runs after the reload; a save meanwhile stops it rather than wait for it."""
+    content = make_content()
+    indexed, hanging = tmp_path / "indexed-once", tmp_path / "hanging"
+    # Pagefind itself for the first index; after that, a stand-in that would take two minutes.
+    script = tmp_path / "pagefind"
+    script.write_text(
+        f"#!/bin/sh\nif [ -e {indexed} ]; then touch {hanging}; exec sleep 120; fi\n"
+        f'touch {indexed}\nexec {search._binary()} "$@"\n'
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(script))
+    annotations = content / "annotations" / "sorties.yml"
+    with preview(content, tmp_path / "out") as running:
+        page = f"{running.url}/articles/beta.html"
+        save(annotations, "Both give the same figure.", "First save.")
+        wait_until(page, lambda status, body: "First save." in body)
+        deadline = time.monotonic() + 30
+        while not hanging.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hanging.exists()
+        save(annotations, "First save.", "Second save.")
+        wait_until(page, lambda status, body: "Second save." in body)
+        running.wait_for_output("Saved again: the search index is updated after the next build.")
 
 
 def test_a_page_from_an_older_build_reloads_as_soon_as_it_connects(make_content: ContentMaker, tmp_path: Path) -> None:

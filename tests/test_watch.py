@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from explainer.preview import Timing, watch
+from explainer.preview import Timing, changed_since, watch
 from explainer.watch import RACY_NS, changed, take
 
 
@@ -66,7 +68,7 @@ def test_a_burst_of_saves_builds_once_with_every_file(tmp_path: Path) -> None:
     first.write_text("a")
     baseline = take([tmp_path])
 
-    def build(paths: set[Path]) -> None:
+    def build(paths: set[Path], interrupted: Callable[[], bool]) -> None:
         builds.append(paths)
         stop.set()
 
@@ -87,13 +89,16 @@ def test_a_save_during_a_build_gets_a_build_of_its_own(tmp_path: Path) -> None:
     path.write_text("1")
     baseline = take([tmp_path])
 
-    def build(paths: set[Path]) -> None:
+    def build(paths: set[Path], interrupted: Callable[[], bool]) -> None:
         builds.append(paths)
         if len(builds) == 1:
+            assert not interrupted()
             path.write_text("3")  # saved while the first build runs, with the same size
+            asked.append(wait_for(interrupted))
         else:
             stop.set()
 
+    asked: list[bool] = []
     loop = threading.Thread(
         target=watch, args=([tmp_path], build, stop, baseline), kwargs={"timing": Timing(0.01, 0.05)}
     )
@@ -101,4 +106,36 @@ def test_a_save_during_a_build_gets_a_build_of_its_own(tmp_path: Path) -> None:
     path.write_text("2")
     loop.join(timeout=60)
     assert builds == [{path}, {path}]
+    assert asked == [True]  # the first build was told of the save, so it could leave its slow steps for later
     assert not loop.is_alive()
+
+
+def wait_for(test: Callable[[], bool], seconds: float = 30) -> bool:
+    """Ask `test` until it is true or `seconds` have passed; what it said last."""
+    deadline = time.monotonic() + seconds
+    while not test() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return test()
+
+
+def test_changed_since_is_true_once_a_file_changes_or_the_preview_stops(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("a")
+    (tmp_path / "out").mkdir()
+    baseline = take([tmp_path], exclude=[tmp_path / "out"])
+    stop = threading.Event()
+    test = changed_since([tmp_path], baseline, stop, exclude=[tmp_path / "out"], timing=Timing(0.01, 0.05))
+    assert not test()
+    (tmp_path / "out" / "index.html").write_text("built")  # the build's own output is not a change
+    (tmp_path / ".hidden").write_text("x")
+    assert not wait_for(test, 0.3)
+    path.write_text("b")  # the same size, at once: seen by its digest, as the watch loop sees it
+    assert wait_for(test)
+    path.write_text("a")  # once true, it stays true: the change is there to be built
+    assert test()
+
+    again = take([tmp_path], exclude=[tmp_path / "out"])
+    stopped = changed_since([tmp_path], again, stop, exclude=[tmp_path / "out"], timing=Timing(0.01, 0.05))
+    assert not stopped()
+    stop.set()
+    assert stopped()
