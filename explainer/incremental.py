@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 Read = tuple[Any, ...]  # ('config',) | (field, 'key', key) | (field, 'order') | (field, 'all')
 MAPPINGS = tuple(f.name for f in dataclasses.fields(Site) if f.name != "config")
+PAGE_KEYS = frozenset({"articles", "notes", "topics", "pairs"})  # the Site's mappings whose keys name pages
 _MISSING = object()
 
 
@@ -39,6 +40,7 @@ class Rendered:
     env: jinja2.Environment  # made for `theme`: the next render reuses its compiled templates
     reads: Mapping[str, frozenset[Read]]  # page path -> what rendering it read
     digests: Mapping[str, bytes]  # every file of the build -> a digest of its bytes
+    pages: tuple[Page, ...]  # every page of the site (render.site_pages), for the next render to reuse
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,13 @@ def render_all(site: Site, theme: Theme) -> tuple[Rendered, dict[str, bytes]]:
     renderers = make_renderers(site, theme)
     files: dict[str, bytes] = {}
     reads: dict[str, frozenset[Read]] = {}
-    for page in site_pages(site):
+    pages = tuple(site_pages(site))
+    for page in pages:
         files[page.path], reads[page.path] = _render_tracked(site, page, renderers)
     files.update(site_files(site, list(files)))
     files.update(theme.assets)
-    return Rendered(site, theme, renderers.env, reads, {path: file_digest(data) for path, data in files.items()}), files
+    digests = {path: file_digest(data) for path, data in files.items()}
+    return Rendered(site, theme, renderers.env, reads, digests, pages), files
 
 
 def render_changes(previous: Rendered, site: Site, theme: Theme, site_wide: bool = True) -> tuple[Rendered, Changes]:
@@ -98,8 +102,10 @@ def render_changes(previous: Rendered, site: Site, theme: Theme, site_wide: bool
     With `site_wide` False the site-wide files (data files, sitemap) are left as they were, for
     site_wide_changes to bring up to date later: on a large site they take longer than the pages.
     """
-    pages = site_pages(site)
     diff = None if theme.templates != previous.theme.templates else diff_sites(previous.site, site)
+    # The pages are made from the keys of these mappings alone: 6,841 of them at 1,000 articles take 10 ms to list.
+    unmoved = diff is not None and diff.order.isdisjoint(PAGE_KEYS)
+    pages = previous.pages if unmoved else tuple(site_pages(site))
     if diff is None:
         affected = pages  # the templates make every page
     else:
@@ -128,7 +134,7 @@ def render_changes(previous: Rendered, site: Site, theme: Theme, site_wide: bool
             written[path] = data
             digests[path] = digest
     removed = tuple(sorted(set(previous.digests) - current))
-    return Rendered(site, theme, renderers.env, reads, digests), Changes(
+    return Rendered(site, theme, renderers.env, reads, digests, pages), Changes(
         written, removed, tuple(page.path for page in affected)
     )
 
@@ -138,7 +144,7 @@ def site_wide_changes(rendered: Rendered, index_file: Callable[[str], bool]) -> 
 
     `index_file` tells the search index's files, which are neither pages nor site-wide files.
     """
-    pages = [page.path for page in site_pages(rendered.site)]
+    pages = [page.path for page in rendered.pages]
     files = site_files(rendered.site, pages)
     kept = {*rendered.reads, *rendered.theme.assets}
     before = {path for path in rendered.digests if path not in kept and not index_file(path)}

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from benchmarks.generate import generate
-from explainer import pipeline
+from explainer import incremental, pipeline
 from explainer.load import load_content, load_theme, reload_content
 from explainer.problems import ContentError
 from explainer.search import is_index_file
@@ -51,6 +51,28 @@ def test_an_annotation_edit_renders_only_the_pages_that_show_it(make_content: Co
     data = {"data/explainer.json", "data/annotations.jsonld", "data/annotations.csv"}
     assert {path for path in result.written if not is_index_file(path)} <= rendered | data
     assert any(is_index_file(path) for path in result.written), "the search index was not brought up to date"
+    pipeline.build(content, tmp_path / "full", TEMPLATES)
+    assert read_tree(out) == read_tree(tmp_path / "full")
+
+
+def test_the_list_of_pages_is_made_again_only_when_pages_come_or_go(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make_content()
+    out = tmp_path / "out"
+    first = _preview_build(pipeline.PreviewState(), content, out, TEMPLATES, set())
+    listed: list[int] = []
+    real = incremental.site_pages
+    monkeypatch.setattr(incremental, "site_pages", lambda site: listed.append(1) or real(site))
+    topic = content / "annotations" / "sorties.yml"
+    topic.write_text(topic.read_text().replace("Both give the same figure.", "Both give one figure."))
+    edited = _preview_build(first.state, content, out, TEMPLATES, {topic})  # and the data files and index after
+    assert listed == [] and "topics/sorties.html" in edited.rendered
+    assert edited.state.rendered is not None and edited.state.rendered.pages == first.state.rendered.pages
+    note = content / "notes" / "aleppo.md"
+    note.write_text("---\ntitle: Aleppo\nkind: place\n---\nA city in the north.\n")
+    added = _preview_build(edited.state, content, out, TEMPLATES, {note})
+    assert listed == [1] and "notes/aleppo.html" in added.rendered
     pipeline.build(content, tmp_path / "full", TEMPLATES)
     assert read_tree(out) == read_tree(tmp_path / "full")
 
