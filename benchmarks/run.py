@@ -182,17 +182,28 @@ def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
 def measure_rebuild(content: Path) -> dict[str, object]:
     """Time the preview's rebuild after each of several one-annotation edits, on a copy of `content`.
 
-    As the preview does it: the pages first (what the browser reloads for), then the search index.
+    As the preview does it: the pages first (what the browser reloads for), then the search index,
+    with a cache folder of its own (empty before the first build) where the index's parts are kept.
     """
-    from explainer.pipeline import PreviewState, preview_build, preview_index
+    from explainer import pipeline
 
     with tempfile.TemporaryDirectory(prefix="explainer-rebuild-") as scratch:
         copy = Path(scratch) / "content"
         subprocess.run(["cp", "-r", str(content), str(copy)], check=True)
-        out = Path(scratch) / "site"
+        out, cache = Path(scratch) / "site", Path(scratch) / "cache"
         templates = ROOT / "templates"
         every = [path for path in copy.rglob("*") if path.is_file()]
-        first = preview_build(PreviewState(), copy, out, templates, every, shown="content", base_url=None, origin=None)
+        first = pipeline.preview_build(
+            pipeline.PreviewState(),
+            copy,
+            out,
+            templates,
+            every,
+            shown="content",
+            base_url=None,
+            origin=None,
+            cache=cache,
+        )
         if first.site is None:
             raise SystemExit(f"the corpus does not build: {first.problems[:3]}")
         state = first.state
@@ -205,14 +216,23 @@ def measure_rebuild(content: Path) -> dict[str, object]:
             at = text.index(marker) + len(marker)
             topic.write_text(text[:at] + f"Edited ({edit}). " + text[at:], encoding="utf-8")
             started = time.perf_counter()
-            result = preview_build(
-                state, copy, out, templates, [topic], shown="content", base_url=None, origin=None, search_now=False
+            result = pipeline.preview_build(
+                state,
+                copy,
+                out,
+                templates,
+                [topic],
+                shown="content",
+                base_url=None,
+                origin=None,
+                search_now=False,
+                cache=cache,
             )
             pages.append(time.perf_counter() - started)
             if result.site is None:
                 raise SystemExit(f"the edited corpus does not build: {result.problems[:3]}")
             started = time.perf_counter()
-            state = preview_index(result.state, out).state
+            state = pipeline.preview_index(result.state, out, cache=cache).state
             indexing.append(time.perf_counter() - started)
         return {"median": statistics.median(pages), "index": statistics.median(indexing), "times": pages}
 

@@ -188,6 +188,7 @@ def main(
                 stderr=err_stream,
                 open_browser=args.open,
                 code=CODE if argv is None else None,  # only a real command line restarts itself
+                cache=cache_folder(),
             )
         # Progress goes to stderr, so stdout holds only the summary: a bar on a terminal, lines elsewhere.
         progress = Progress(err_stream, _is_terminal(err_stream))

@@ -159,6 +159,7 @@ def preview_build(
     origin: str | None,
     writing: AbstractContextManager[Any] | None = None,
     search_now: bool = True,
+    cache: Path | None = None,
 ) -> PreviewBuild:
     """Bring the preview's output up to date after `changed` files changed (all of them on the first build).
 
@@ -168,7 +169,8 @@ def preview_build(
     server reading the folder then never sees half an update). Raises OutputRefusedError for a
     folder that is not ours. Then it brings the search index up to date (preview_index), unless
     `search_now` is False: the caller then runs preview_index itself, e.g. once browsers reloaded,
-    and the site-wide files (data files, sitemap) wait for it too.
+    and the site-wide files (data files, sitemap) wait for it too. `cache` is where the search
+    index's parts are kept between builds (see search.start_index).
     """
     import jinja2
 
@@ -225,7 +227,7 @@ def preview_build(
                     changes.removed,
                     seconds=_steps(marks),
                 )
-                return _then_index(built, out, writing) if search_now else built
+                return _then_index(built, out, writing, cache) if search_now else built
             except OutputChangedError:
                 pass  # someone else wrote into the folder, or removed it: write the whole site
         check_output(out, _protected(content, templates))
@@ -246,7 +248,7 @@ def preview_build(
         full=True,
         seconds=_steps(marks),
     )
-    return _then_index(built, out, writing) if search_now else built
+    return _then_index(built, out, writing, cache) if search_now else built
 
 
 def preview_index(
@@ -255,6 +257,7 @@ def preview_index(
     *,
     writing: AbstractContextManager[Any] | None = None,
     interrupted: Callable[[], bool] | None = None,
+    cache: Path | None = None,
 ) -> PreviewBuild:
     """Bring what a build may leave for later up to date: the site-wide files, then the search index.
 
@@ -263,7 +266,8 @@ def preview_index(
     Only files whose bytes changed are written, through update_site, with `writing` held. A
     Pagefind failure is reported as a problem. `interrupted`, asked before each step and while
     Pagefind runs, can have the rest left for later (another save is waiting for its build): the
-    state then says the index is still to be made, and the result is marked `interrupted`.
+    state then says the index is still to be made, and the result is marked `interrupted`. Parts of
+    the index kept in `cache` (a folder) are not made again.
     """
     rendered = state.rendered
     if rendered is None:
@@ -281,7 +285,7 @@ def preview_index(
             return PreviewBuild(dataclasses.replace(state, searched=None), rendered.site, ())
     state = dataclasses.replace(state, rendered=refreshed)
     data_step = ("data", time.perf_counter() - started)
-    indexed = _index(state, out, writing, interrupted)
+    indexed = _index(state, out, writing, interrupted, cache)
     if not indexed.interrupted:  # when it is, the next build is waiting
         # A full garbage collection of a large site's model takes a quarter of a second: have it now,
         # after the reload, rather than in the middle of the next save's rebuild.
@@ -299,6 +303,7 @@ def _index(
     out: Path,
     writing: AbstractContextManager[Any] | None,
     interrupted: Callable[[], bool] | None = None,
+    cache: Path | None = None,
 ) -> PreviewBuild:
     """Bring the search index in the output up to date with the pages the last build wrote (unless interrupted)."""
     rendered = state.rendered
@@ -314,7 +319,7 @@ def _index(
     if searched == state.searched:
         return PreviewBuild(state, rendered.site, ())
     try:
-        files = search.make_index(source, interrupted=interrupted)
+        files = search.make_index(source, cache=cache, interrupted=interrupted)
     except search.SearchError as error:
         return PreviewBuild(state, None, error.problems)
     except search.IndexInterruptedError:
@@ -339,9 +344,11 @@ def _index(
     )
 
 
-def _then_index(built: PreviewBuild, out: Path, writing: AbstractContextManager[Any]) -> PreviewBuild:
+def _then_index(
+    built: PreviewBuild, out: Path, writing: AbstractContextManager[Any], cache: Path | None
+) -> PreviewBuild:
     """A build followed by preview_index, as one: what both wrote, and the index's problems if it failed."""
-    indexed = preview_index(built.state, out, writing=writing)
+    indexed = preview_index(built.state, out, writing=writing, cache=cache)
     return dataclasses.replace(
         built,
         state=indexed.state,

@@ -23,9 +23,10 @@ collects the index after, so both go on at once. Pagefind holds a whole index in
 makes it (about a third of a megabyte per article), so a large site is indexed in parts of at
 most PART_DOCUMENTS documents, one after the other, each a Pagefind index of its own in a folder
 of pagefind/ that the search page merges into the first (Pagefind's mergeIndex); PARTS_FILE lists
-them. A build with a cache folder keeps the last few indexes there, each under a digest of what it
-was made from, so that a build whose searched text did not change (a new stylesheet, the same
-content built again) takes its index from there instead of running Pagefind.
+them. A build with a cache folder keeps the parts of the last few indexes there, each under a
+digest of what it was made from, so that a part whose documents did not change (a new stylesheet,
+the same content built again, an edit to documents in another part) is taken from there instead
+of running Pagefind on it.
 """
 
 from __future__ import annotations
@@ -211,10 +212,10 @@ def start_index(
 ) -> IndexJob:
     """Write the documents to a temporary folder and start Pagefind on the first part; IndexJob.files finishes.
 
-    The documents are read once, and held only until their part is complete: a site of one part
-    asks the cache before anything is written. With `cache` (a folder, see cache.private_folder),
-    an index made before from the very same documents, by the same Pagefind with the same
-    settings, is taken from there instead, and a new one is kept there for next time.
+    The documents are read once, and held only until their part is complete, which then asks the
+    cache before anything of it is written. With `cache` (a folder, see cache.private_folder), a
+    part made before from the very same documents, by the same Pagefind with the same settings, is
+    taken from there instead, and a part made now is kept there for next time.
     """
     program = binary or _binary()
     part_documents = part_documents or PART_DOCUMENTS
@@ -223,27 +224,16 @@ def start_index(
     expected = TEMPORARY_BYTES_PER_CHARACTER * source.text_length
     job = IndexJob(program, None, source.language, parts, timeout, expected_bytes=expected)
     try:
-        digest = _Fingerprint(source.language, len(source.documents))
+        cache = private_folder(cache)
         held: list[tuple[str, str]] = []
-        written = 0
         for path, html in source.documents:
-            digest.add(path, html)
             held.append((path, html))
             if len(held) == part_documents:
-                job.write_part(written, held)
-                held, written = [], written + 1
-        cache = private_folder(cache)
-        if cache is not None:
-            key = _index_key(digest, source.language, program, part_documents)
-            job.keep_in = cache / f"{KEPT_PREFIX}{key}{KEPT_SUFFIX}"
-            earlier = _read_kept(job.keep_in)
-            if earlier is not None:
-                job.stop()
-                return IndexJob(program, None, source.language, 0, timeout, _collected=earlier)
+                job.add_part(held, cache)
+                held = []
         if held:
-            job.write_part(written, held)
-        if job.parts:
-            job.start_next()
+            job.add_part(held, cache)
+        job.start_next()
     except BaseException:
         job.stop()
         raise
@@ -327,15 +317,17 @@ class IndexJob:
     """
 
     binary: Path
-    folder: Path | None  # None until a part is written; stays None when the index is kept from an earlier build
+    folder: Path | None  # None until a part is written; stays None when every part is kept from earlier builds
     language: str
     parts: int
     timeout: float
-    keep_in: Path | None = None  # where to keep the index for the next build
     expected_bytes: int = 0  # about how much room the documents and Pagefind's output take
+    _added: int = 0  # how many parts add_part was given
+    _made: list[int] = field(default_factory=list)  # the parts Pagefind makes, in order (the others were kept)
+    _keep_in: dict[int, Path] = field(default_factory=dict)  # where to keep each part made, for the next build
     _running: subprocess.Popen[bytes] | None = None
     _started: float = 0.0
-    _next: int = 0
+    _next: int = 0  # in _made: the next part to start
     _collected: dict[str, bytes] = field(default_factory=dict)
 
     def __enter__(self) -> IndexJob:
@@ -343,6 +335,23 @@ class IndexJob:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def add_part(self, documents: Sequence[tuple[str, str]], cache: Path | None = None) -> None:
+        """The next part's documents: taken from `cache` if it kept that part, else written for Pagefind to make."""
+        number = self._added
+        self._added += 1
+        if cache is not None:
+            digest = _Fingerprint(self.language, len(documents))
+            for path, html in documents:
+                digest.add(path, html)
+            kept = cache / f"{KEPT_PREFIX}{_index_key(digest, self.language, self.binary)}{KEPT_SUFFIX}"
+            earlier = _read_kept(kept)
+            if earlier is not None:
+                self._collect(number, earlier)
+                return
+            self._keep_in[number] = kept
+        self.write_part(number, documents)
+        self._made.append(number)
 
     def write_part(self, number: int, documents: Sequence[tuple[str, str]]) -> None:
         """Write a part's documents in its folder, for Pagefind (the temporary folder is made with the first)."""
@@ -358,8 +367,11 @@ class IndexJob:
             raise _error(f"cannot write the search documents in {self.folder}: {error.strerror or error}") from None
 
     def start_next(self) -> None:
-        """Start Pagefind on the next part."""
-        part = self._part(self._next)
+        """Start Pagefind on the next part it makes, if any is left."""
+        if self._next == len(self._made):
+            self._running = None
+            return
+        part = self._part(self._made[self._next])
         self._next += 1
         command = [str(self.binary), *_arguments(self.language)]
         # Pagefind reads settings from its working folder and from PAGEFIND_* variables: it gets neither.
@@ -382,10 +394,7 @@ class IndexJob:
         """Without waiting: when the running part is done, collect it and start the next (call it often)."""
         if self._running is not None and self._running.poll() is not None:
             self._finish_part()
-            if self._next < self.parts:
-                self.start_next()
-            else:
-                self._running = None
+            self.start_next()
 
     def files(self, interrupted: Callable[[], bool] | None = None) -> dict[str, bytes]:
         """Wait for every part, and return the index's files; raises SearchError when Pagefind failed.
@@ -395,14 +404,9 @@ class IndexJob:
         try:
             while self._running is not None:
                 self._finish_part(interrupted)
-                if self._next < self.parts:
-                    self.start_next()
-                else:
-                    self._running = None
+                self.start_next()
             if self.parts:
                 self._collected[f"{INDEX_FOLDER}/{PARTS_FILE}"] = _parts_file(self.parts)
-                if self.keep_in is not None:
-                    _keep(self.keep_in, self._collected)
             return dict(sorted(self._collected.items()))
         finally:
             self.stop()
@@ -411,7 +415,7 @@ class IndexJob:
         """Wait for the running part (asking `interrupted`, when given, whether to give up), and collect its files."""
         process = self._running
         assert process is not None
-        number = self._next - 1
+        number = self._made[self._next - 1]
         part = self._part(number)
         deadline = self._started + self.timeout
         while True:
@@ -427,16 +431,26 @@ class IndexJob:
         if status != 0:
             printed = (part / LOG_FILE).read_text("utf-8", "replace").strip()
             raise _error(f"Pagefind failed (exit status {status})" + (f": {printed}" if printed else ""))
-        prefix = part_folder(number)
         output = part / OUTPUT_FOLDER
         if not output.is_dir():
             raise _error("Pagefind finished without making an index")
+        made = {}
         for file in sorted(output.rglob("*")):
             name = file.relative_to(output).as_posix()
             if file.is_symlink() or not (file.is_file() or file.is_dir()):
                 raise _error(f"Pagefind made something that is not a file: {name!r}")
-            if file.is_file() and not name.startswith(UNUSED) and not (number and name in FIRST_PART_ONLY):
-                self._collected[f"{prefix}/{name}"] = file.read_bytes()
+            if file.is_file() and not name.startswith(UNUSED):
+                made[name] = file.read_bytes()
+        self._collect(number, made)
+        if number in self._keep_in:
+            _keep(self._keep_in[number], made, KEPT_INDEXES * self.parts)  # the parts of the last few indexes
+
+    def _collect(self, number: int, made: Mapping[str, bytes]) -> None:
+        """Take a part's files (by their paths in the part) into the index, in the part's folder."""
+        prefix = part_folder(number)
+        for name, data in made.items():
+            if not (number and name in FIRST_PART_ONLY):
+                self._collected[f"{prefix}/{name}"] = data
 
     def _part(self, number: int) -> Path:
         """A part's folder in the temporary folder: its documents, Pagefind's output and log."""
@@ -453,9 +467,9 @@ class IndexJob:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-KEPT_PREFIX, KEPT_SUFFIX = "search-", ".index"  # the names of the indexes kept in the cache folder
-KEPT_INDEXES = 4  # how many the cache folder keeps: the most recently used
-_KEPT_HEADER = b"explainer search index 1\n"
+KEPT_PREFIX, KEPT_SUFFIX = "search-", ".index"  # the names of the index parts kept in the cache folder
+KEPT_INDEXES = 4  # the cache folder keeps as many parts as this many indexes of the site have: the most recently used
+_KEPT_HEADER = b"explainer search part 1\n"  # an index part's files, by their paths within the part
 
 
 def fingerprint(source: SearchInput) -> str:
@@ -480,19 +494,19 @@ class _Fingerprint:
         return self._digest.hexdigest()
 
 
-def _index_key(documents: _Fingerprint, language: str, binary: Path, part_documents: int) -> str:
-    """What an index is made from, as a digest: the documents, Pagefind (its binary, as installed) and its settings."""
+def _index_key(documents: _Fingerprint, language: str, binary: Path) -> str:
+    """What an index part is made from, as a digest: its documents, Pagefind (its binary, as installed) and settings."""
     try:
         installed = binary.stat()
         identity = (str(binary.resolve()), installed.st_size, installed.st_mtime_ns)
     except OSError:
         identity = (str(binary), 0, 0)
-    made_by = repr((identity, _arguments(language), part_documents, documents.hexdigest()))
+    made_by = repr((identity, _arguments(language), documents.hexdigest()))
     return hashlib.sha256(made_by.encode("utf-8")).hexdigest()
 
 
 def _read_kept(file: Path) -> dict[str, bytes] | None:
-    """An index kept by _keep, or None when there is none or it is not whole (then Pagefind makes it again)."""
+    """An index part kept by _keep, or None when there is none or it is not whole (then Pagefind makes it again)."""
     data = read_kept(file)
     if data is None or not data.startswith(_KEPT_HEADER):
         return None
@@ -505,7 +519,8 @@ def _read_kept(file: Path) -> dict[str, bytes] | None:
             path_size, size = int(sizes[0]), int(sizes[1])
             path = data[end + 1 : end + 1 + path_size].decode("utf-8")
             start = end + 1 + path_size
-            if len(sizes) != 2 or start + size > len(data) or not is_index_file(path) or ".." in path.split("/"):
+            names = path.split("/")
+            if len(sizes) != 2 or start + size > len(data) or "" in names or ".." in names or "." in names:
                 return None
             files[path] = data[start : start + size]
             at = start + size
@@ -514,13 +529,13 @@ def _read_kept(file: Path) -> dict[str, bytes] | None:
     return files
 
 
-def _keep(file: Path, files: Mapping[str, bytes]) -> None:
-    """Keep an index in the cache folder for the next build; only the KEPT_INDEXES most recently used are kept."""
+def _keep(file: Path, files: Mapping[str, bytes], count: int) -> None:
+    """Keep an index part in the cache folder for the next build, and only the `count` most recently used parts."""
     parts = [_KEPT_HEADER]
     for path, data in files.items():
         name = path.encode("utf-8")
         parts += [f"{len(name)} {len(data)}\n".encode(), name, data]
-    keep(file, b"".join(parts), KEPT_INDEXES)
+    keep(file, b"".join(parts), count)
 
 
 def _arguments(language: str) -> list[str]:

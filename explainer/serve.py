@@ -97,11 +97,14 @@ def serve(
     stderr: TextIO,
     open_browser: bool = False,
     code: Path | None = None,
+    cache: Path | None = None,
 ) -> int:
     """Build, then serve the site on host:port, rebuilding when content, templates or (when given) `code` change.
 
     A change to `code` restarts the whole program (after checking that the new code imports),
-    so it runs the new code; only the command line should pass it.
+    so it runs the new code; only the command line should pass it. `cache` is a folder where the
+    search index's parts are kept, as command-line builds keep them: a part whose documents did not
+    change is not made again.
     """
     if not port_is_free(host, port):
         print(_port_taken(host, port), file=stderr)
@@ -138,6 +141,7 @@ def serve(
                 origin=origin,
                 writing=writing,
                 search_now=False,  # index() does it (and the data files), once the browsers have been told to reload
+                cache=cache,
             )
         except OutputRefusedError as refused:
             result = pipeline.PreviewBuild(state, None, (Problem(str(out), 0, str(refused)),))
@@ -164,7 +168,7 @@ def serve(
         nonlocal state
         started = time.perf_counter()
         try:
-            result = pipeline.preview_index(state, out, writing=writing, interrupted=interrupted)
+            result = pipeline.preview_index(state, out, writing=writing, interrupted=interrupted, cache=cache)
         except Exception:  # a bug must not stop the preview: say so, and keep serving
             traceback.print_exc(file=stderr)
             return False

@@ -8,8 +8,9 @@ ratios from the times given, and the Syria script really runs the four kinds of 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,6 +76,35 @@ def test_the_syria_script_times_each_kind_of_build(
     for line in lines[1:]:
         fastest, median, slowest = (float(number) for number in re.findall(r"\d+\.\d+", line))
         assert 0 < fastest <= median <= slowest
+
+
+def test_the_rebuild_is_timed_as_the_preview_does_it_with_a_cache_folder_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.generate import generate, write_tree
+    from explainer import pipeline
+
+    write_tree(generate(12, 0), tmp_path / "content")
+    calls: list[tuple[str, Path | None, bool]] = []  # the step, its cache folder, whether it indexes at once
+
+    def recorded(step: str) -> Callable[..., Any]:
+        real = getattr(pipeline, step)
+
+        def recording(*args: Any, **options: Any) -> Any:
+            calls.append((step, options.get("cache"), options.get("search_now", True)))
+            return real(*args, **options)
+
+        return recording
+
+    for step in ("preview_build", "preview_index"):
+        monkeypatch.setattr(pipeline, step, recorded(step))
+    measured = run.measure_rebuild(tmp_path / "content")
+    assert run.EDITS == 5 and len(measured["times"]) == 5 and measured["median"] > 0 and measured["index"] > 0
+    # The first build indexes at once (through preview_index); each edit's build leaves the index to it.
+    edit = [("preview_build", False), ("preview_index", True)]
+    assert [(step, now) for step, _, now in calls] == [("preview_build", True), ("preview_index", True), *edit * 5]
+    folders = {cache for _, cache, _ in calls}
+    assert len(folders) == 1 and None not in folders  # one cache folder for all, as the preview has
 
 
 def test_the_disk_probe_times_making_files_and_leaves_nothing(tmp_path: Path) -> None:

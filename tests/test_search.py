@@ -326,6 +326,96 @@ def test_the_cache_keeps_the_most_recently_used_indexes(sample_index, tmp_path: 
     assert kept_indexes(shared) == []
 
 
+def index_in_parts(source: search.SearchInput, cache: Path | None = None) -> dict[str, bytes]:
+    """The index of `source` made in parts of two documents."""
+    with search.start_index(source, part_documents=2, cache=cache) as job:
+        return job.files()
+
+
+@pytest.fixture
+def pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The parts (by their folders' names, from 0) that Pagefind is started on, as it is."""
+    started: list[str] = []
+    real = search.subprocess.Popen
+
+    def popen(command: list[str], **options: Any) -> Any:
+        started.append(Path(options["cwd"]).name)
+        return real(command, **options)
+
+    monkeypatch.setattr(search.subprocess, "Popen", popen)
+    return started
+
+
+def edited(source: search.SearchInput, number: int) -> search.SearchInput:
+    """`source` with one more paragraph in its document at `number`."""
+    documents = list(source.documents)
+    path, html = documents[number]
+    documents[number] = (path, html.replace("</main>", "<p>A paragraph added.</p></main>"))
+    return dataclasses.replace(source, documents=tuple(documents))
+
+
+def test_only_the_parts_whose_documents_changed_are_made_again(
+    sample_index, tmp_path: Path, temporary: Path, pagefind_runs: list[str]
+):
+    site, _, _ = sample_index
+    cache = tmp_path / "cache"
+    source = search.search_input(site)  # five documents: parts of two, two and one
+    index_in_parts(source, cache)
+    assert pagefind_runs == ["0", "1", "2"] and len(kept_indexes(cache)) == 3
+    pagefind_runs.clear()
+    changed = edited(source, 2)
+    index = index_in_parts(changed, cache)
+    assert pagefind_runs == ["1"]  # the part holding the edited document, alone
+    assert index == index_in_parts(changed)  # byte for byte the index Pagefind makes of every part
+    assert index != index_in_parts(source, cache)
+    assert not list(temporary.iterdir())
+
+
+def test_a_kept_part_is_used_wherever_its_documents_fall(
+    sample_index, tmp_path: Path, temporary: Path, pagefind_runs: list[str]
+):
+    site, _, _ = sample_index
+    cache = tmp_path / "cache"
+    source = search.search_input(site)
+    index_in_parts(source, cache)
+    pagefind_runs.clear()
+    later = dataclasses.replace(source, documents=source.documents[2:])  # the second and third parts come first
+    index = index_in_parts(later, cache)
+    assert pagefind_runs == []
+    assert index == index_in_parts(later)  # the first part has Pagefind's script and worker, the other not
+    assert "pagefind/pagefind.js" in index and "pagefind/part-2/pagefind.js" not in index
+
+
+def test_the_cache_keeps_the_parts_of_the_last_indexes(sample_index, tmp_path: Path, pagefind_runs: list[str]):
+    site, _, _ = sample_index
+    cache = tmp_path / "cache"
+    source = search.search_input(site)
+    edits = search.KEPT_INDEXES * 3
+    for _ in range(edits):
+        source = edited(source, 4)  # the last part changes, the first two do not
+        index_in_parts(source, cache)
+    assert pagefind_runs == ["0", "1", "2"] + ["2"] * (edits - 1)
+    assert len(kept_indexes(cache)) == search.KEPT_INDEXES * 3  # of 2 + edits parts made
+    pagefind_runs.clear()
+    index_in_parts(source, cache)  # the first two parts, made first but used every time, are still kept
+    assert pagefind_runs == []
+
+
+def test_a_kept_part_naming_a_file_outside_its_folder_is_not_used(
+    sample_index, tmp_path: Path, pagefind_runs: list[str]
+):
+    site, _, index = sample_index
+    cache = tmp_path / "cache"
+    source = search.search_input(site)
+    search.make_index(source, cache=cache)
+    [kept] = kept_indexes(cache)
+    name, data = b"../../outside.js", b"alert(1)"
+    (cache / kept).write_bytes(search._KEPT_HEADER + f"{len(name)} {len(data)}\n".encode() + name + data)
+    assert search.make_index(source, cache=cache) == index
+    assert len(pagefind_runs) == 2  # made again, and kept again
+    assert b"outside" not in (cache / kept).read_bytes()
+
+
 def test_a_command_line_build_keeps_its_index_for_the_next(
     make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -605,6 +695,36 @@ def test_the_preview_keeps_the_search_documents_converter_while_the_notes_titles
     assert "campaign in Idlib Province" in fragment["content"]
     pipeline.build(content, tmp_path / "full", TEMPLATES)
     assert read_tree(out) == read_tree(tmp_path / "full")
+
+
+def test_the_preview_makes_again_only_the_index_parts_whose_documents_changed(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pagefind_runs: list[str]
+):
+    monkeypatch.setattr(search, "PART_DOCUMENTS", 2)
+    content, out, cache = make_content(), tmp_path / "out", tmp_path / "cache"
+    first = _preview(pipeline.PreviewState(), content, out, set(), cache=cache)
+    parts = len(json.loads(read_index(out)["pagefind/parts.json"])) + 1
+    assert parts > 2 and pagefind_runs == [str(number) for number in range(parts)]
+    pagefind_runs.clear()
+    note = content / "notes" / "idlib.md"
+    note.write_text(note.read_text() + "\nA sentence added.\n")
+    edited = _preview(first.state, content, out, {note}, cache=cache)
+    assert not edited.problems and len(pagefind_runs) == 1  # the part holding the note's document
+    assert "A sentence added." in fragments(read_index(out))["/notes/idlib.html"]["content"]
+    pipeline.build(content, tmp_path / "full", TEMPLATES)
+    assert read_tree(out) == read_tree(tmp_path / "full")
+
+
+def test_the_command_line_preview_keeps_index_parts_where_builds_do(
+    make_content: ContentMaker, monkeypatch: pytest.MonkeyPatch
+):
+    from explainer import serve
+    from explainer.cli import cache_folder
+
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(serve, "serve", lambda *args, **options: given.update(options) or 0)
+    assert cli_main(["serve", "--content", str(make_content())], TEMPLATES, io.StringIO(), io.StringIO()) == 0
+    assert given["cache"] == cache_folder()
 
 
 def read_index(site: Path) -> dict[str, bytes]:
