@@ -233,6 +233,8 @@ def start_index(
                 held = []
         if held:
             job.add_part(held, cache)
+        if job.folder is None:  # every part was kept: still clear away the folders of killed builds
+            _remove_abandoned(temporary_base(expected))
         job.start_next()
     except BaseException:
         job.stop()

@@ -479,8 +479,14 @@ def test_pagefind_runs_in_a_folder_of_its_own_with_the_documents(sample_index, t
     assert seen[-2] == "0"  # none of Pagefind's own settings variables reach it
 
 
-def test_the_temporary_folders_of_killed_builds_are_removed_and_no_others(sample_index, temporary: Path):
+@pytest.mark.parametrize("kept_index", [False, True], ids=["made", "every-part-kept"])
+def test_the_temporary_folders_of_killed_builds_are_removed_and_no_others(
+    sample_index, tmp_path: Path, temporary: Path, kept_index: bool
+):
     site, _, index = sample_index
+    cache = tmp_path / "cache"
+    if kept_index:  # Pagefind need not run, and no temporary folder is made: the killed builds' still go
+        search.make_index(search.search_input(site), cache=cache)
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
     dead = int(gone.stdout)
     abandoned = temporary / f"{search.TEMPORARY_PREFIX}{dead}-abc"
@@ -495,7 +501,7 @@ def test_the_temporary_folders_of_killed_builds_are_removed_and_no_others(sample
     for folder in kept:
         folder.mkdir()
     (temporary / f"{search.TEMPORARY_PREFIX}{dead}-file").write_text("a file, not a folder")
-    assert search.make_index(search.search_input(site)) == index
+    assert search.make_index(search.search_input(site), cache=cache) == index
     assert sorted(temporary.iterdir()) == sorted([*kept, temporary / f"{search.TEMPORARY_PREFIX}{dead}-file"])
 
 
