@@ -13,13 +13,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from .load import Theme
 from .model import Site
-from .render import Page, Renderers, make_renderers, render_page, site_files, site_pages
+from .render import Page, Renderers, make_renderers, render_page, site_file_pieces, site_files, site_pages
 from .resolve import WIKI_LINK
 
 if TYPE_CHECKING:
@@ -82,18 +82,32 @@ class SiteDiff:
         return not self.config and not self.order and not any(self.keys.values())
 
 
-def render_all(site: Site, theme: Theme) -> tuple[Rendered, dict[str, bytes]]:
-    """Render every file of the site (the same bytes as render.render_site), recording what each page read."""
+def render_all(
+    site: Site, theme: Theme, write: Callable[[Iterator[tuple[str, bytes | Iterator[bytes]]]], object]
+) -> Rendered:
+    """Render every file of the site (the same bytes as render.render_site), recording what each page read.
+
+    Each file is handed to `write` as it is made, never all held at once: at 10,000 articles they
+    come to 2.6 GB. `write` must take them all.
+    """
     renderers = make_renderers(site, theme)
-    files: dict[str, bytes] = {}
     reads: dict[str, frozenset[Read]] = {}
+    digests: dict[str, bytes] = {}
     pages = tuple(site_pages(site))
-    for page in pages:
-        files[page.path], reads[page.path] = _render_tracked(site, page, renderers)
-    files.update(site_files(site, list(files)))
-    files.update(theme.assets)
-    digests = {path: file_digest(data) for path, data in files.items()}
-    return Rendered(site, theme, renderers.env, reads, digests, pages), files
+
+    def made() -> Iterator[tuple[str, bytes | Iterator[bytes]]]:
+        for page in pages:
+            data, reads[page.path] = _render_tracked(site, page, renderers)
+            digests[page.path] = file_digest(data)
+            yield page.path, data
+        for path, pieces in site_file_pieces(site, [page.path for page in pages]):
+            yield path, digesting(pieces, functools.partial(digests.__setitem__, path))
+        for path, data in theme.assets.items():
+            digests[path] = file_digest(data)
+            yield path, data
+
+    write(made())
+    return Rendered(site, theme, renderers.env, reads, digests, pages)
 
 
 def render_changes(previous: Rendered, site: Site, theme: Theme, site_wide: bool = True) -> tuple[Rendered, Changes]:
@@ -139,20 +153,10 @@ def render_changes(previous: Rendered, site: Site, theme: Theme, site_wide: bool
     )
 
 
-def site_wide_changes(rendered: Rendered, index_file: Callable[[str], bool]) -> tuple[Rendered, Changes]:
-    """The site-wide files of `rendered`'s site whose bytes differ from what the output holds, and those to remove.
-
-    `index_file` tells the search index's files, which are neither pages nor site-wide files.
-    """
-    pages = [page.path for page in rendered.pages]
-    files = site_files(rendered.site, pages)
+def site_wide_paths(rendered: Rendered, index_file: Callable[[str], bool]) -> set[str]:
+    """The site-wide files among `rendered`'s (neither pages, assets nor, as `index_file` tells, the search index's)."""
     kept = {*rendered.reads, *rendered.theme.assets}
-    before = {path for path in rendered.digests if path not in kept and not index_file(path)}
-    written = {path: data for path, data in files.items() if rendered.digests.get(path) != file_digest(data)}
-    removed = tuple(sorted(before - set(files)))
-    digests = {path: digest for path, digest in rendered.digests.items() if path not in removed}
-    digests.update((path, file_digest(data)) for path, data in written.items())
-    return dataclasses.replace(rendered, digests=digests), Changes(written, removed, ())
+    return {path for path in rendered.digests if path not in kept and not index_file(path)}
 
 
 def diff_sites(old: Site, new: Site) -> SiteDiff:
@@ -188,7 +192,19 @@ def _render_tracked(site: Site, page: Page, renderers: Renderers) -> tuple[bytes
 
 def file_digest(data: bytes) -> bytes:
     """What Rendered.digests keeps of a file's bytes."""
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
+
+
+def digesting(pieces: Iterable[bytes], found: Callable[[bytes], None]) -> Iterator[bytes]:
+    """`pieces`, passed on as they come; once the last has passed, `found` is given their file_digest."""
+    hashed = hashlib.blake2b(digest_size=DIGEST_SIZE)
+    for piece in pieces:
+        hashed.update(piece)
+        yield piece
+    found(hashed.digest())
+
+
+DIGEST_SIZE = 16
 
 
 class _TrackedSite:

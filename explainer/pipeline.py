@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import functools
 import gc
 import itertools
 import time
@@ -17,15 +18,23 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import search
-from .incremental import Changes, Rendered, file_digest, render_all, render_changes, site_wide_changes
+from .incremental import Changes, Rendered, digesting, file_digest, render_all, render_changes, site_wide_paths
 from .load import Content, Theme, load_content, load_theme, reload_content
 from .markup import MarkdownRenderer, keep_conversions, kept_conversions
 from .model import Site
 from .problems import ContentError, Problem
 from .progress import Progress
-from .render import Renderers, make_environment, markdown_renderers, site_pages, stream_site, template_cache
+from .render import (
+    Renderers,
+    make_environment,
+    markdown_renderers,
+    site_file_pieces,
+    site_pages,
+    stream_site,
+    template_cache,
+)
 from .resolve import Resolution, resolution, resolve
-from .write import OutputChangedError, check_output, update_site, write_site
+from .write import OutputChangedError, Staged, check_output, discard, stage_files, update_site, write_site
 
 if TYPE_CHECKING:
     import jinja2  # imported by rendering, once Pagefind has started
@@ -231,11 +240,9 @@ def preview_build(
             except OutputChangedError:
                 pass  # someone else wrote into the folder, or removed it: write the whole site
         check_output(out, _protected(content, templates))
-        rendered, files = render_all(site, theme)
-        lap("render")
-        with writing:
-            write_site(out, files)
-        lap("write")
+        # Rendered and written together; only the swap into place waits for the server's readers.
+        rendered = render_all(site, theme, lambda files: write_site(out, files, swapping=writing))
+        lap("render and write")
     except jinja2.TemplateError as error:
         return PreviewBuild(kept, None, (template_problem(error, templates),))
     built = PreviewBuild(
@@ -243,7 +250,7 @@ def preview_build(
         site,
         (),
         tuple(rendered.reads),
-        tuple(sorted(files)),
+        tuple(sorted(rendered.digests)),
         (),
         full=True,
         seconds=_steps(marks),
@@ -275,14 +282,13 @@ def preview_index(
     if interrupted is not None and interrupted():
         return PreviewBuild(state, rendered.site, (), interrupted=True)
     started = time.perf_counter()
-    refreshed, wide = site_wide_changes(rendered, search.is_index_file)
-    if wide.files or wide.removed:
-        try:
-            with writing or contextlib.nullcontext():
-                update_site(out, wide.files, wide.removed, rendered.digests.keys())
-        except OutputChangedError:
-            # Someone else wrote into the folder: the next build writes the whole site.
-            return PreviewBuild(dataclasses.replace(state, searched=None), rendered.site, ())
+    try:
+        refreshed, written, removed = _update_site_wide(rendered, out, writing, interrupted)
+    except OutputChangedError:
+        # Someone else wrote into the folder: the next build writes the whole site.
+        return PreviewBuild(dataclasses.replace(state, searched=None), rendered.site, ())
+    except _InterruptedError:
+        return PreviewBuild(state, rendered.site, (), interrupted=True)
     state = dataclasses.replace(state, rendered=refreshed)
     data_step = ("data", time.perf_counter() - started)
     indexed = _index(state, out, writing, interrupted, cache)
@@ -292,10 +298,60 @@ def preview_index(
         gc.collect()
     return dataclasses.replace(
         indexed,
-        written=tuple(sorted({*wide.files, *indexed.written})),
-        removed=wide.removed + indexed.removed,
+        written=tuple(sorted({*written, *indexed.written})),
+        removed=removed + indexed.removed,
         seconds=(data_step, *indexed.seconds),
     )
+
+
+class _InterruptedError(Exception):
+    """A step was given up because `interrupted` said so."""
+
+
+def _update_site_wide(
+    rendered: Rendered,
+    out: Path,
+    writing: AbstractContextManager[Any] | None,
+    interrupted: Callable[[], bool] | None,
+) -> tuple[Rendered, tuple[str, ...], tuple[str, ...]]:
+    """Write the site-wide files (data files, sitemap) whose bytes changed: the new state, what was written, removed.
+
+    Each file is written beside its place as it is made, never held whole, and those that changed
+    are renamed into place together, with `writing` held. `interrupted` is asked between pieces:
+    when it says so, _InterruptedError is raised, nothing having changed in the output folder.
+    """
+    digests = dict(rendered.digests)
+    made = site_file_pieces(rendered.site, [page.path for page in rendered.pages])
+    pieces = (
+        (path, digesting(_asking(interrupted, data), functools.partial(digests.__setitem__, path)))
+        for path, data in made
+    )
+    previous = rendered.digests.keys()
+    changed: dict[str, Staged] = {}
+    try:
+        for file in stage_files(out, pieces, previous):
+            if digests[file.path] == rendered.digests.get(file.path):
+                discard([file], out)
+            else:
+                changed[file.path] = file
+        gone = site_wide_paths(rendered, search.is_index_file) - digests.keys()
+        removed = tuple(sorted(gone))
+        if changed or removed:
+            with writing or contextlib.nullcontext():
+                update_site(out, changed, removed, previous)
+    finally:
+        discard(changed.values(), out)  # those not renamed into place
+    for path in removed:
+        del digests[path]
+    return dataclasses.replace(rendered, digests=digests), tuple(sorted(changed)), removed
+
+
+def _asking(interrupted: Callable[[], bool] | None, pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """`pieces`, until `interrupted` says to give up: then _InterruptedError."""
+    for piece in pieces:
+        if interrupted is not None and interrupted():
+            raise _InterruptedError
+        yield piece
 
 
 def _index(

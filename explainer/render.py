@@ -448,7 +448,14 @@ def stream_site(
 
 def site_files(site: Site, pages: Iterable[str]) -> dict[str, bytes]:
     """The files made from the whole site at once: sitemap (given every page's path), data files and schemas."""
-    return {**export.render_data(site), **_page_list_files(site, pages)}
+    return {path: b"".join(pieces) for path, pieces in site_file_pieces(site, pages)}
+
+
+def site_file_pieces(site: Site, pages: Iterable[str]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """site_files, each file in pieces made as they are read: the data files run to hundreds of megabytes."""
+    yield from export.data_files(site)
+    for path, data in _page_list_files(site, pages).items():
+        yield path, iter((data,))
 
 
 def _processes(pages: int, beside_index: bool = False) -> int:

@@ -14,12 +14,15 @@ file in the folder, so an interrupted update leaves a folder that is still recog
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MARKER = ".explainer-build"
 MARKER_HEADER = "This folder was written by explainer; each build replaces it. Files it wrote:\n"
@@ -71,12 +74,17 @@ class Written:
     paths: frozenset[str] = frozenset()  # every file, relative to the output folder
 
 
-def write_site(out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes | Iterable[bytes]]]) -> Written:
+def write_site(
+    out: Path,
+    files: Mapping[str, bytes] | Iterable[tuple[str, bytes | Iterable[bytes]]],
+    swapping: AbstractContextManager[Any] | None = None,
+) -> Written:
     """Write `files` as the new content of `out`, replacing an earlier build.
 
     `files` is a mapping of path to bytes, or pairs of path and bytes (whole, or in pieces) as
     they are made: a large site is written as it is rendered, never held whole in memory. A file
     the earlier build in `out` wrote with the same bytes is linked from it rather than written.
+    `swapping` is held while the new folder takes the old one's place, and only then.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -111,29 +119,74 @@ def write_site(out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes
                     file.write(piece)
                     total += len(piece)
         (staging / MARKER).write_bytes(_marker(paths))
-        if out.exists():
-            out.rename(previous)
-        staging.rename(out)
+        with swapping or contextlib.nullcontext():
+            try:
+                if out.exists():
+                    out.rename(previous)
+                staging.rename(out)
+            except BaseException:
+                if previous.exists() and not out.exists():
+                    previous.rename(out)
+                raise
     except BaseException:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-        if previous.exists() and not out.exists():
-            previous.rename(out)
         raise
     if previous.exists():
         shutil.rmtree(previous)
     return Written(len(paths), total, frozenset(paths))
 
 
-def update_site(out: Path, files: Mapping[str, bytes], removed: Collection[str], previous: Collection[str]) -> int:
-    """Update the build in `out` whose files are `previous`: write `files` (new or changed), delete `removed`.
+@dataclass(frozen=True)
+class Staged:
+    """A file of the output folder written beside its place, for update_site to rename into it."""
 
-    Raises OutputChangedError, touching nothing, when the folder's marker does not list exactly
-    `previous` (someone else built into it or removed it): the caller then writes the whole site.
+    path: str  # relative to the output folder
+    partial: Path  # where it is meanwhile: its place, with PARTIAL added to the name
+
+
+def stage_files(out: Path, files: Iterable[tuple[str, Iterable[bytes]]], previous: Collection[str]) -> Iterator[Staged]:
+    """Write each of `files` beside its place in the build in `out` whose files are `previous`, piece by piece.
+
+    A file of hundreds of megabytes is never held whole. Files are written as they come, and each
+    is handed back once written; the caller passes the ones to keep to update_site and discards
+    the others. A file whose pieces fail leaves nothing behind. Raises OutputChangedError, having
+    written nothing, as update_site does.
     """
     out = out.resolve()
-    if _listed_files(out) != set(previous):
-        raise OutputChangedError(f"{out} no longer holds the build being updated")
+    _expect_build(out, previous)
+    for path, pieces in files:
+        destination = out / path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + PARTIAL)
+        try:
+            with partial.open("wb") as file:
+                for piece in pieces:
+                    file.write(piece)
+        except BaseException:
+            discard([Staged(path, partial)], out)
+            raise
+        yield Staged(path, partial)
+
+
+def discard(staged: Iterable[Staged], out: Path) -> None:
+    """Delete staged files that were not renamed into place (and the folders made for them, if left empty)."""
+    for file in staged:
+        file.partial.unlink(missing_ok=True)
+        _remove_empty_folders(out.resolve(), file.partial.parent)
+
+
+def update_site(
+    out: Path, files: Mapping[str, bytes | Staged], removed: Collection[str], previous: Collection[str]
+) -> int:
+    """Update the build in `out` whose files are `previous`: write `files` (new or changed), delete `removed`.
+
+    A file given as Staged (stage_files) is renamed into place. Raises OutputChangedError,
+    touching nothing, when the folder's marker does not list exactly `previous` (someone else
+    built into it or removed it): the caller then writes the whole site.
+    """
+    out = out.resolve()
+    _expect_build(out, previous)
     final = (set(previous) - set(removed)) | set(files)
     if not set(files) <= set(previous):
         # New files are listed before they exist, so the folder never holds a file its marker does not list.
@@ -142,6 +195,10 @@ def update_site(out: Path, files: Mapping[str, bytes], removed: Collection[str],
     for path, content in sorted(files.items()):
         destination = out / path
         destination.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Staged):
+            total += content.partial.stat().st_size
+            content.partial.replace(destination)
+            continue
         _replace(destination, content)
         total += len(content)
     for path in sorted(removed):
@@ -150,6 +207,12 @@ def update_site(out: Path, files: Mapping[str, bytes], removed: Collection[str],
     if _listed_files(out) != final:
         _replace(out / MARKER, _marker(final))
     return total
+
+
+def _expect_build(out: Path, previous: Collection[str]) -> None:
+    """Raise OutputChangedError unless the marker in `out` lists exactly `previous`."""
+    if _listed_files(out) != set(previous):
+        raise OutputChangedError(f"{out} no longer holds the build being updated")
 
 
 def _linked_if_same(earlier: Path, destination: Path, content: bytes) -> bool:

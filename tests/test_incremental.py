@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -87,6 +87,37 @@ def test_an_asset_change_writes_only_that_asset(make_content: ContentMaker, tmp_
     style.write_text(style.read_text() + "\n/* edited */\n")
     result = _preview_build(first.state, content, out, templates, {style})
     assert (result.rendered, result.written, result.removed) == ((), ("assets/style.css",), ())
+
+
+def test_a_full_render_hands_on_each_file_as_it_is_made(
+    make_content: ContentMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = pipeline.check(make_content(), "content")
+    theme = load_theme(TEMPLATES)
+    rendering: list[str] = []
+    real = incremental._render_tracked
+    monkeypatch.setattr(
+        incremental, "_render_tracked", lambda site, page, *rest: rendering.append(page.path) or real(site, page, *rest)
+    )
+    handed: list[tuple[str, int]] = []  # each file, and how many pages had been rendered when it came
+    in_pieces: list[str] = []
+
+    def write(files: Iterator[tuple[str, bytes | Iterator[bytes]]]) -> None:
+        for path, data in files:
+            handed.append((path, len(rendering)))
+            if not isinstance(data, bytes):
+                in_pieces.append(path)
+                b"".join(data)
+
+    rendered = incremental.render_all(site, theme, write)
+    pages = [(path, count) for path, count in handed if path in rendered.reads]
+    assert pages == [(path, number) for number, path in enumerate(rendering, start=1)]
+    assert {"data/explainer.json", "data/annotations.jsonld", "data/annotations.csv"} <= set(in_pieces)
+    built = pipeline.built_files(site, theme)
+    expected = {path: data if isinstance(data, bytes) else b"".join(data) for path, data in built}
+    assert rendered.digests == {
+        path: incremental.file_digest(data) for path, data in expected.items() if not is_index_file(path)
+    }
 
 
 def test_re_reading_changed_files_gives_what_loading_everything_gives(make_content: ContentMaker) -> None:

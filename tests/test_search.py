@@ -34,6 +34,7 @@ from explainer import pipeline, search
 from explainer.cli import main as cli_main
 from explainer.load import load_theme
 from explainer.render import render_site
+from explainer.write import PARTIAL
 
 from .browser_support import BLOCKING_IMPACTS, Recorder, axe_violations, build, describe_violations, serve
 from .conftest import ROOT, SAMPLE, TEMPLATES, ContentMaker, read_tree, write_tree
@@ -791,6 +792,31 @@ def test_an_interrupted_preview_index_stops_pagefind_and_is_made_by_the_next(
     monkeypatch.delenv("PAGEFIND_BINARY_PATH")
     indexed = pipeline.preview_index(stopped.state, out)
     assert not indexed.interrupted and any(search.is_index_file(path) for path in indexed.written)
+    pipeline.build(content, tmp_path / "full", TEMPLATES)
+    assert read_tree(out) == read_tree(tmp_path / "full")
+
+
+def test_an_interrupted_preview_gives_up_the_data_files_between_pieces_and_leaves_the_output_as_it_was(
+    make_content: ContentMaker, tmp_path: Path
+):
+    content, out = make_content(), tmp_path / "out"
+    first = _preview(pipeline.PreviewState(), content, out, set())
+    topic = content / "annotations" / "sorties.yml"
+    topic.write_text(topic.read_text().replace("Both give the same figure.", "Both give the same count."))
+    built = _preview(first.state, content, out, {topic}, search_now=False)
+    before = read_tree(out)
+    staged: list[bool] = []  # at each question: whether a data file was then written beside its place
+
+    def on_the_fourth_question() -> bool:
+        staged.append(any(path.name.endswith(PARTIAL) for path in out.rglob("*")))
+        return len(staged) == 4
+
+    stopped = pipeline.preview_index(built.state, out, interrupted=on_the_fourth_question)
+    assert (stopped.interrupted, stopped.problems, stopped.written, stopped.state) == (True, (), (), built.state)
+    assert staged[-1], "given up before a data file was staged: the test no longer tests discarding it"
+    assert read_tree(out) == before  # nothing replaced, and nothing left beside
+    indexed = pipeline.preview_index(stopped.state, out)
+    assert {"data/explainer.json", "data/annotations.csv"} <= set(indexed.written)
     pipeline.build(content, tmp_path / "full", TEMPLATES)
     assert read_tree(out) == read_tree(tmp_path / "full")
 

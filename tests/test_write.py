@@ -16,6 +16,8 @@ from explainer.write import (
     OutputRefusedError,
     Written,
     check_output,
+    discard,
+    stage_files,
     update_site,
     write_site,
 )
@@ -138,6 +140,31 @@ def test_a_failure_while_writing_keeps_the_previous_site(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_swapping_is_held_only_while_the_new_folder_takes_the_old_ones_place(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"old"})
+    held: list[bytes] = []
+
+    class Swapping:
+        def __enter__(self) -> None:
+            held.append((out / "index.html").read_bytes())
+
+        def __exit__(self, *exc: object) -> None:
+            held.append((out / "index.html").read_bytes())
+
+    def made() -> Iterator[tuple[str, bytes]]:
+        for name in ("index.html", "other.html"):
+            assert not held, "a file was made while `swapping` was held"
+            yield name, b"new"
+
+    write_site(out, made(), swapping=Swapping())  # type: ignore[arg-type]
+    assert held == [b"old", b"new"]
+    assert {path: data for path, data in _tree(out).items() if path != MARKER} == {
+        "index.html": b"new",
+        "other.html": b"new",
+    }
+
+
 def test_recovers_when_a_build_was_killed_between_the_two_renames(tmp_path: Path) -> None:
     out = tmp_path / "site"
     write_site(out, {"index.html": b"good"})
@@ -149,6 +176,44 @@ def test_recovers_when_a_build_was_killed_between_the_two_renames(tmp_path: Path
 
 
 # --- Updates in place (the preview) ----------------------------------------------------------------
+
+
+def test_staged_files_are_written_beside_their_place_and_renamed_into_it_by_an_update(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = {"index.html": b"1", "data/big.json": b"old"}
+    write_site(out, first)
+    made = stage_files(out, [("data/big.json", iter([b"new ", b"data"])), ("data/more/new.csv", iter([b"a,b"]))], first)
+    staged = {file.path: file for file in made}
+    assert _tree(out)["data/big.json"] == b"old"  # not yet in place
+    assert staged["data/big.json"].partial.read_bytes() == b"new data"
+    update_site(out, staged, [], first)
+    expected = {"index.html": b"1", "data/big.json": b"new data", "data/more/new.csv": b"a,b"}
+    write_site(tmp_path / "full", expected)
+    assert _tree(out) == _tree(tmp_path / "full")
+    check_output(out, {})
+
+
+def test_a_staged_file_whose_pieces_fail_or_that_is_discarded_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"1"})
+    before = _tree(out)
+
+    def failing() -> Iterator[bytes]:
+        yield b"half"
+        raise RuntimeError("gave up")
+
+    with pytest.raises(RuntimeError, match="gave up"):
+        list(stage_files(out, [("data/new.json", failing())], ["index.html"]))
+    discard(stage_files(out, [("fresh/folder/x.json", iter([b"x"]))], ["index.html"]), out)
+    assert _tree(out) == before and sorted(p.name for p in out.iterdir()) == [MARKER, "index.html"]
+
+
+def test_nothing_is_staged_in_a_folder_that_no_longer_holds_the_build(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, {"index.html": b"1"})
+    with pytest.raises(OutputChangedError):
+        next(stage_files(out, [("data/new.json", iter([b"x"]))], ["index.html", "other.html"]))
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "index.html"]
 
 
 def test_an_update_writes_changed_files_removes_gone_ones_and_keeps_the_marker_true(tmp_path: Path) -> None:
