@@ -41,6 +41,7 @@ class Rendered:
     reads: Mapping[str, frozenset[Read]]  # page path -> what rendering it read
     digests: Mapping[str, bytes]  # every file of the build -> a digest of its bytes
     pages: tuple[Page, ...]  # every page of the site (render.site_pages), for the next render to reuse
+    site_wide: bool = True  # the site-wide files in `digests` are those of `site` (False: they are still to make)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,10 @@ def render_changes(previous: Rendered, site: Site, theme: Theme, site_wide: bool
     for page in affected:
         produced[page.path], reads[page.path] = _render_tracked(site, page, renderers)
     paths = [page.path for page in pages]
-    if site_wide and (diff is None or not diff.empty):
+    made_wide = site_wide and (diff is None or not diff.empty)
+    # Left as they were, the site-wide files are still the site's only when the site did not change.
+    wide_current = made_wide or (diff is not None and diff.empty and previous.site_wide)
+    if made_wide:
         wide = site_files(site, paths)
         produced.update(wide)
         current = {*paths, *wide, *theme.assets}
@@ -148,7 +152,7 @@ def render_changes(previous: Rendered, site: Site, theme: Theme, site_wide: bool
             written[path] = data
             digests[path] = digest
     removed = tuple(sorted(set(previous.digests) - current))
-    return Rendered(site, theme, renderers.env, reads, digests, pages), Changes(
+    return Rendered(site, theme, renderers.env, reads, digests, pages, wide_current), Changes(
         written, removed, tuple(page.path for page in affected)
     )
 

@@ -10,7 +10,7 @@ import gc
 import itertools
 import time
 import traceback
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from .incremental import Changes, Rendered, digesting, file_digest, render_all, 
 from .load import Content, Theme, load_content, load_theme, reload_content
 from .markup import MarkdownRenderer, keep_conversions, kept_conversions
 from .model import Site
+from .parallel import File
 from .problems import ContentError, Problem
 from .progress import Progress
 from .render import (
@@ -240,22 +241,74 @@ def preview_build(
             except OutputChangedError:
                 pass  # someone else wrote into the folder, or removed it: write the whole site
         check_output(out, _protected(content, templates))
-        # Rendered and written together; only the swap into place waits for the server's readers.
-        rendered = render_all(site, theme, lambda files: write_site(out, files, swapping=writing))
-        lap("render and write")
+        fresh, source = _search_source(PreviewState(loaded, theme, resolution=resolved), site)
+        # Pagefind makes the index while the pages are rendered, as in `build`.
+        with _IndexBeside(source, cache) as indexing:
+            # Rendered and written together; only the swap into place waits for the server's readers.
+            rendered = render_all(
+                site, theme, lambda files: write_site(out, indexing.advancing(files), swapping=writing)
+            )
+            lap("render and write")
+            fresh = dataclasses.replace(fresh, rendered=rendered)
+            made = indexing.files()
+            if made is not None:
+                fresh = _write_index(fresh, out, writing, made, search.fingerprint(source)).state
+                lap("search")
     except jinja2.TemplateError as error:
         return PreviewBuild(kept, None, (template_problem(error, templates),))
+    assert fresh.rendered is not None
     built = PreviewBuild(
-        PreviewState(loaded, theme, rendered, None, resolution=resolved),
+        fresh,
         site,
         (),
         tuple(rendered.reads),
-        tuple(sorted(rendered.digests)),
+        tuple(sorted(fresh.rendered.digests)),
         (),
         full=True,
         seconds=_steps(marks),
     )
     return _then_index(built, out, writing, cache) if search_now else built
+
+
+class _IndexBeside:
+    """Pagefind making the index while a full preview build renders the pages.
+
+    A failure is not the build's: the index is then left for preview_index, which tries again and
+    says what is wrong.
+    """
+
+    def __init__(self, source: search.SearchInput, cache: Path | None) -> None:
+        try:
+            self._job: search.IndexJob | None = search.start_index(source, cache=cache)
+        except search.SearchError:
+            self._job = None
+
+    def __enter__(self) -> _IndexBeside:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._job is not None:
+            self._job.stop()
+
+    def advancing(self, files: Iterable[File]) -> Iterator[File]:
+        """`files`, passed on as they come; meanwhile each part starts once the one before is done."""
+        for file in files:
+            if self._job is not None:
+                try:
+                    self._job.advance()
+                except search.SearchError:
+                    self._job.stop()
+                    self._job = None
+            yield file
+
+    def files(self) -> dict[str, bytes] | None:
+        """The index's files, once Pagefind is done; None when it failed."""
+        if self._job is None:
+            return None
+        try:
+            return self._job.files()
+        except search.SearchError:
+            return None
 
 
 def preview_index(
@@ -282,15 +335,19 @@ def preview_index(
     if interrupted is not None and interrupted():
         return PreviewBuild(state, rendered.site, (), interrupted=True)
     started = time.perf_counter()
-    try:
-        refreshed, written, removed = _update_site_wide(rendered, out, writing, interrupted)
-    except OutputChangedError:
-        # Someone else wrote into the folder: the next build writes the whole site.
-        return PreviewBuild(dataclasses.replace(state, searched=None), rendered.site, ())
-    except _InterruptedError:
-        return PreviewBuild(state, rendered.site, (), interrupted=True)
-    state = dataclasses.replace(state, rendered=refreshed)
-    data_step = ("data", time.perf_counter() - started)
+    written: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    data_step: tuple[tuple[str, float], ...] = ()
+    if not rendered.site_wide:
+        try:
+            refreshed, written, removed = _update_site_wide(rendered, out, writing, interrupted)
+        except OutputChangedError:
+            # Someone else wrote into the folder: the next build writes the whole site.
+            return PreviewBuild(dataclasses.replace(state, searched=None), rendered.site, ())
+        except _InterruptedError:
+            return PreviewBuild(state, rendered.site, (), interrupted=True)
+        state = dataclasses.replace(state, rendered=refreshed)
+        data_step = (("data", time.perf_counter() - started),)
     indexed = _index(state, out, writing, interrupted, cache)
     if not indexed.interrupted:  # when it is, the next build is waiting
         # A full garbage collection of a large site's model takes a quarter of a second: have it now,
@@ -300,7 +357,7 @@ def preview_index(
         indexed,
         written=tuple(sorted({*written, *indexed.written})),
         removed=removed + indexed.removed,
-        seconds=(data_step, *indexed.seconds),
+        seconds=(*data_step, *indexed.seconds),
     )
 
 
@@ -343,7 +400,7 @@ def _update_site_wide(
         discard(changed.values(), out)  # those not renamed into place
     for path in removed:
         del digests[path]
-    return dataclasses.replace(rendered, digests=digests), tuple(sorted(changed)), removed
+    return dataclasses.replace(rendered, digests=digests, site_wide=True), tuple(sorted(changed)), removed
 
 
 def _asking(interrupted: Callable[[], bool] | None, pieces: Iterable[bytes]) -> Iterator[bytes]:
@@ -365,12 +422,7 @@ def _index(
     rendered = state.rendered
     assert rendered is not None
     started = time.perf_counter()
-    titles = {slug: note.title for slug, note in rendered.site.notes.items()}
-    markdown = state.markdown
-    if markdown is None or markdown.note_titles != titles:  # titles are the text of [[links]]: convert anew
-        markdown = MarkdownRenderer("", titles)
-        state = dataclasses.replace(state, markdown=markdown)
-    source = search.search_input(rendered.site, markdown)
+    state, source = _search_source(state, rendered.site)
     searched = search.fingerprint(source)
     if searched == state.searched:
         return PreviewBuild(state, rendered.site, ())
@@ -380,6 +432,30 @@ def _index(
         return PreviewBuild(state, None, error.problems)
     except search.IndexInterruptedError:
         return PreviewBuild(state, rendered.site, (), interrupted=True)
+    indexed = _write_index(state, out, writing, files, searched)
+    return dataclasses.replace(indexed, seconds=(("search", time.perf_counter() - started),))
+
+
+def _search_source(state: PreviewState, site: Site) -> tuple[PreviewState, search.SearchInput]:
+    """What the index of `site` is made from, with the state keeping the converter that made it."""
+    titles = {slug: note.title for slug, note in site.notes.items()}
+    markdown = state.markdown
+    if markdown is None or markdown.note_titles != titles:  # titles are the text of [[links]]: convert anew
+        markdown = MarkdownRenderer("", titles)
+        state = dataclasses.replace(state, markdown=markdown)
+    return state, search.search_input(site, markdown)
+
+
+def _write_index(
+    state: PreviewState,
+    out: Path,
+    writing: AbstractContextManager[Any] | None,
+    files: Mapping[str, bytes],
+    searched: str,
+) -> PreviewBuild:
+    """Write the index `files` made from the documents whose fingerprint is `searched`, where their bytes changed."""
+    rendered = state.rendered
+    assert rendered is not None
     changed = {path: data for path, data in files.items() if rendered.digests.get(path) != file_digest(data)}
     removed = tuple(sorted(path for path in rendered.digests if search.is_index_file(path) and path not in files))
     try:
@@ -396,7 +472,6 @@ def _index(
         (),
         written=tuple(sorted(changed)),
         removed=removed,
-        seconds=(("search", time.perf_counter() - started),),
     )
 
 

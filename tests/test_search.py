@@ -678,7 +678,7 @@ def test_the_preview_can_index_after_the_pages_are_written(make_content: Content
     assert read_tree(out) == read_tree(tmp_path / "full")
 
     again = pipeline.preview_index(indexed.state, out)  # nothing changed since: Pagefind does not run
-    assert (again.written, again.removed, [step for step, _ in again.seconds]) == ((), (), ["data"])
+    assert (again.written, again.removed, again.seconds) == ((), (), ())  # nor are the data files made again
     style_only = _preview(indexed.state, content, out, {TEMPLATES / "assets" / "style.css"})
     assert not any(search.is_index_file(path) for path in style_only.written)
 
@@ -752,6 +752,40 @@ def test_a_pagefind_failure_in_the_preview_is_a_problem_until_it_works(
     monkeypatch.delenv("PAGEFIND_BINARY_PATH")
     fixed = pipeline.preview_index(failed.state, out)
     assert not fixed.problems and fixed.written
+    pipeline.build(content, tmp_path / "full", TEMPLATES)
+    assert read_tree(out) == read_tree(tmp_path / "full")
+
+
+def test_the_preview_s_first_build_makes_the_index_while_it_renders_the_pages(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    content, out = make_content(), tmp_path / "out"
+    steps: list[str] = []
+    start_index, render_all = search.start_index, pipeline.render_all
+    monkeypatch.setattr(search, "start_index", lambda *a, **k: steps.append("index") or start_index(*a, **k))
+    monkeypatch.setattr(pipeline, "render_all", lambda *a: steps.append("pages") or render_all(*a))
+    first = _preview(pipeline.PreviewState(), content, out, set(), search_now=False)
+    assert steps == ["index", "pages"]
+    assert first.state.searched and any(search.is_index_file(path) for path in first.written)
+    pipeline.build(content, tmp_path / "full", TEMPLATES)
+    assert read_tree(out) == read_tree(tmp_path / "full")
+    after = pipeline.preview_index(first.state, out)  # nothing left to do: no data files, no Pagefind
+    assert (after.written, after.removed, after.seconds) == ((), (), ())
+
+
+def test_a_pagefind_failure_in_the_preview_s_first_build_is_left_for_the_index_step_to_report(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    content, out = make_content(), tmp_path / "out"
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake_pagefind(tmp_path, "#!/bin/sh\nexit 9\n")))
+    first = _preview(pipeline.PreviewState(), content, out, set(), search_now=False)
+    assert not first.problems and "index.html" in first.written
+    assert not any(search.is_index_file(path) for path in first.written)
+    failed = pipeline.preview_index(first.state, out)
+    assert [str(p) for p in failed.problems] == ["pagefind: Pagefind failed (exit status 9)"]
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    fixed = pipeline.preview_index(failed.state, out)
+    assert not fixed.problems and any(search.is_index_file(path) for path in fixed.written)
     pipeline.build(content, tmp_path / "full", TEMPLATES)
     assert read_tree(out) == read_tree(tmp_path / "full")
 
