@@ -14,7 +14,10 @@ For each size N it generates a corpus with benchmarks.generate (not timed), then
 - the rebuild after editing one annotation, as the live preview does it (pipeline.preview_build
   after a first build; the median of five edits to different annotations, in a separate process):
   the pages, which is what the browser reloads for, then the search index brought up to date
-  after the reload (pipeline.preview_index).
+  after the reload (pipeline.preview_index);
+- in that process, the preview's first build ("preview s": every page, the data files and the
+  search index, with an empty cache folder) and the peak memory of its process tree over the
+  first build and the edits ("preview MiB").
 
 Then prints the table, and the growth from each size to the next: how many times the articles,
 pages, build time and time per page grew, so linear scaling (time per page staying flat) is visible
@@ -58,6 +61,8 @@ class Measured:
     rebuild_seconds: float
     search_seconds: float  # of `seconds`, the time spent waiting for the search index after the pages
     reindex_seconds: float  # after the rebuild, bringing the search index up to date
+    preview_seconds: float = float("nan")  # the preview's first build, search index included
+    preview_peak_bytes: int = 0  # the preview's process tree, over its first build and the edits
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,21 +156,25 @@ def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
         process = subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
-        peak, steps = _sample_peak(process)
+        peak, _, steps = _sample_peak(process)
         seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"the build of {n} articles failed (exit {process.returncode})")
     files = [path for path in out.rglob("*") if path.is_file()]
-    rebuilt = {"median": float("nan"), "index": float("nan")}
+    rebuilt = {"median": float("nan"), "index": float("nan"), "first": float("nan")}
+    preview_peak = 0
     if rebuild:
-        measured = subprocess.run(
+        measuring = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.run", "--rebuild", str(content)],
             cwd=ROOT,
-            check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
-        rebuilt = json.loads(measured.stdout)
+        preview_peak, printed, problems = _sample_peak(measuring)
+        if measuring.returncode != 0:
+            raise SystemExit(f"the rebuild of {n} articles failed (exit {measuring.returncode}): {problems}")
+        rebuilt = json.loads(printed)
     return Measured(
         articles=n,
         seconds=seconds,
@@ -176,6 +185,8 @@ def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
         rebuild_seconds=rebuilt["median"],
         reindex_seconds=rebuilt["index"],
         search_seconds=step_seconds(steps, "search") or 0.0,  # short builds print no step lines
+        preview_seconds=rebuilt["first"],
+        preview_peak_bytes=preview_peak,
     )
 
 
@@ -193,6 +204,7 @@ def measure_rebuild(content: Path) -> dict[str, object]:
         out, cache = Path(scratch) / "site", Path(scratch) / "cache"
         templates = ROOT / "templates"
         every = [path for path in copy.rglob("*") if path.is_file()]
+        started = time.perf_counter()
         first = pipeline.preview_build(
             pipeline.PreviewState(),
             copy,
@@ -204,6 +216,7 @@ def measure_rebuild(content: Path) -> dict[str, object]:
             origin=None,
             cache=cache,
         )
+        first_seconds = time.perf_counter() - started
         if first.site is None:
             raise SystemExit(f"the corpus does not build: {first.problems[:3]}")
         state = first.state
@@ -234,7 +247,12 @@ def measure_rebuild(content: Path) -> dict[str, object]:
             started = time.perf_counter()
             state = pipeline.preview_index(result.state, out, cache=cache).state
             indexing.append(time.perf_counter() - started)
-        return {"median": statistics.median(pages), "index": statistics.median(indexing), "times": pages}
+        return {
+            "median": statistics.median(pages),
+            "index": statistics.median(indexing),
+            "times": pages,
+            "first": first_seconds,
+        }
 
 
 def step_seconds(steps: str, step: str) -> float | None:
@@ -243,8 +261,8 @@ def step_seconds(steps: str, step: str) -> float | None:
     return float(found[1]) if found else None
 
 
-def _sample_peak(process: subprocess.Popen[str]) -> tuple[int, str]:
-    """Wait for `process`, sampling its tree's resident memory; return the largest total, in bytes, and its stderr."""
+def _sample_peak(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    """Wait for `process`, sampling its tree's resident memory: the largest total, in bytes, its stdout and stderr."""
     peak = 0
     done = threading.Event()
 
@@ -256,10 +274,10 @@ def _sample_peak(process: subprocess.Popen[str]) -> tuple[int, str]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, steps = process.communicate()
+    printed, steps = process.communicate()
     done.set()
     sampler.join()
-    return peak, steps
+    return peak, printed or "", steps
 
 
 def _tree_rss(root: int) -> int:
@@ -291,7 +309,15 @@ def _tree_rss(root: int) -> int:
 COLUMNS = (("articles", 8), ("build s", 8), ("search s", 8), ("pages", 7), ("ms/page", 8), ("files", 7))
 HEADER = " ".join(
     f"{name:>{width}}"
-    for name, width in (*COLUMNS, ("output MB", 9), ("peak MiB", 8), ("rebuild ms", 10), ("reindex s", 9))
+    for name, width in (
+        *COLUMNS,
+        ("output MB", 9),
+        ("peak MiB", 8),
+        ("rebuild ms", 10),
+        ("reindex s", 9),
+        ("preview s", 9),
+        ("preview MiB", 11),
+    )
 )
 GROWTH = ("growth", 15), ("articles", 9), ("pages", 7), ("build", 7), ("per page", 9), ("peak", 7), ("rebuild", 8)
 
@@ -301,7 +327,8 @@ def row(m: Measured) -> str:
     return (
         f"{m.articles:8d} {m.seconds:8.2f} {m.search_seconds:8.2f} {m.pages:7d} "
         f"{m.seconds / m.pages * 1000:8.3f} {m.files:7d} "
-        f"{m.bytes / 1e6:9.1f} {m.peak_bytes / 2**20:8.0f} {m.rebuild_seconds * 1000:10.0f} {m.reindex_seconds:9.2f}"
+        f"{m.bytes / 1e6:9.1f} {m.peak_bytes / 2**20:8.0f} {m.rebuild_seconds * 1000:10.0f} {m.reindex_seconds:9.2f} "
+        f"{m.preview_seconds:9.2f} {m.preview_peak_bytes / 2**20 if m.preview_peak_bytes else float('nan'):11.0f}"
     )
 
 

@@ -31,10 +31,13 @@ def test_a_cold_build_has_an_empty_cache_folder_and_pythons_defaults(
 
 
 def test_the_suites_table_shows_the_growth_between_sizes() -> None:
-    small = run.Measured(100, 2.0, 700, 900, 26_000_000, 100 * 2**20, 0.05, 0.1, 1.0)
-    large = run.Measured(1000, 15.0, 7000, 9000, 260_000_000, 600 * 2**20, 0.12, 0.3, 7.0)
+    small = run.Measured(100, 2.0, 700, 900, 26_000_000, 100 * 2**20, 0.05, 0.1, 1.0, 2.5, 90 * 2**20)
+    large = run.Measured(1000, 15.0, 7000, 9000, 260_000_000, 600 * 2**20, 0.12, 0.3, 7.0)  # no preview measured
     table = run.table([small, large])
     assert table.splitlines()[0].split()[:3] == ["articles", "build", "s"]
+    assert table.splitlines()[0].split()[-4:] == ["preview", "s", "preview", "MiB"]
+    assert table.splitlines()[1].split()[-2:] == ["2.50", "90"]
+    assert table.splitlines()[2].split()[-2:] == ["nan", "nan"]
     growth = table.splitlines()[-1].split()
     # articles x10, pages x10, build x7.5, per page x0.75, peak x6, rebuild x2.4
     assert growth[3:] == ["10.0x", "10.0x", "7.5x", "0.75x", "6.0x", "2.4x"]
@@ -100,11 +103,23 @@ def test_the_rebuild_is_timed_as_the_preview_does_it_with_a_cache_folder_of_its_
         monkeypatch.setattr(pipeline, step, recorded(step))
     measured = run.measure_rebuild(tmp_path / "content")
     assert run.EDITS == 5 and len(measured["times"]) == 5 and measured["median"] > 0 and measured["index"] > 0
+    assert measured["first"] > measured["median"]  # the first build renders every page
     # The first build indexes at once (through preview_index); each edit's build leaves the index to it.
     edit = [("preview_build", False), ("preview_index", True)]
     assert [(step, now) for step, _, now in calls] == [("preview_build", True), ("preview_index", True), *edit * 5]
     folders = {cache for _, cache, _ in calls}
     assert len(folders) == 1 and None not in folders  # one cache folder for all, as the preview has
+
+
+def test_a_size_is_measured_by_a_build_and_a_preview_in_processes_of_their_own(tmp_path: Path) -> None:
+    from benchmarks.generate import generate, write_tree
+
+    write_tree(generate(12, 0), tmp_path / "content")
+    measured = run.measure(12, tmp_path / "content", tmp_path / "site")
+    assert measured.pages == len(list((tmp_path / "site").rglob("*.html"))) and measured.bytes > 0
+    assert 0 < measured.rebuild_seconds < measured.preview_seconds < 60
+    # Each is the peak of its own process tree, which holds at least an interpreter and the model.
+    assert measured.peak_bytes > 20 * 2**20 and 20 * 2**20 < measured.preview_peak_bytes < 2**30
 
 
 def test_the_disk_probe_times_making_files_and_leaves_nothing(tmp_path: Path) -> None:
