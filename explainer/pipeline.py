@@ -219,27 +219,39 @@ def preview_build(
     kept = dataclasses.replace(state, content=loaded, theme=theme, resolution=resolved)
     try:
         if state.rendered is not None:
-            # Without search_now, the site-wide files wait for preview_index too: the pages come first.
-            rendered, changes = _keeping_index(
-                state.rendered, *render_changes(state.rendered, site, theme, site_wide=search_now)
-            )
-            lap("render")
+            previous = state.rendered
+            # The changed files are written beside their places, STAGED_BYTES at a time; then all renamed into place.
+            staged: dict[str, Staged] = {}
+
+            def stage(files: Iterator[tuple[str, bytes]]) -> None:
+                for batch in _batches(files, STAGED_BYTES):
+                    pieces = ((path, (data,)) for path, data in batch)
+                    staged.update((file.path, file) for file in stage_files(out, pieces, previous.digests.keys()))
+
             try:
+                # Without search_now, the site-wide files wait for preview_index too: the pages come first.
+                rendered, changes = _keeping_index(
+                    previous, *render_changes(previous, site, theme, stage, site_wide=search_now)
+                )
+                lap("render")
                 with writing:
-                    update_site(out, changes.files, changes.removed, state.rendered.digests.keys())
+                    update_site(out, staged, changes.removed, previous.digests.keys())
+                staged.clear()  # each is in its place now
                 lap("write")
                 built = PreviewBuild(
                     dataclasses.replace(kept, rendered=rendered),
                     site,
                     (),
                     changes.rendered,
-                    tuple(sorted(changes.files)),
+                    tuple(sorted(changes.written)),
                     changes.removed,
                     seconds=_steps(marks),
                 )
                 return _then_index(built, out, writing, cache) if search_now else built
             except OutputChangedError:
                 pass  # someone else wrote into the folder, or removed it: write the whole site
+            finally:
+                discard(staged.values(), out)  # those not renamed into place (a template failed)
         check_output(out, _protected(content, templates))
         fresh, source = _search_source(PreviewState(loaded, theme, resolution=resolved), site)
         # Pagefind makes the index while the pages are rendered, as in `build`.
@@ -268,6 +280,25 @@ def preview_build(
         seconds=_steps(marks),
     )
     return _then_index(built, out, writing, cache) if search_now else built
+
+
+STAGED_BYTES = 256 << 20  # rendered files held before they are written beside their places, after a template change
+# Written as they come, interleaved with rendering, files were slower to make on this machine's disk: 9.0-12.0 s
+# against 7.0-7.3 s for every page of 1,000 articles; written in bursts, as fast as before.
+
+
+def _batches(files: Iterable[tuple[str, bytes]], limit: int) -> Iterator[list[tuple[str, bytes]]]:
+    """`files` in lists of about `limit` bytes (the last one shorter), each made as the files come."""
+    batch: list[tuple[str, bytes]] = []
+    size = 0
+    for path, data in files:
+        batch.append((path, data))
+        size += len(data)
+        if size >= limit:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 class _IndexBeside:
@@ -396,11 +427,13 @@ def _update_site_wide(
         if changed or removed:
             with writing or contextlib.nullcontext():
                 update_site(out, changed, removed, previous)
+        written = tuple(sorted(changed))
+        changed.clear()  # each is in its place now
     finally:
         discard(changed.values(), out)  # those not renamed into place
     for path in removed:
         del digests[path]
-    return dataclasses.replace(rendered, digests=digests, site_wide=True), tuple(sorted(changed)), removed
+    return dataclasses.replace(rendered, digests=digests, site_wide=True), written, removed
 
 
 def _asking(interrupted: Callable[[], bool] | None, pieces: Iterable[bytes]) -> Iterator[bytes]:

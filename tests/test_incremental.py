@@ -94,11 +94,7 @@ def test_a_full_render_hands_on_each_file_as_it_is_made(
 ) -> None:
     site = pipeline.check(make_content(), "content")
     theme = load_theme(TEMPLATES)
-    rendering: list[str] = []
-    real = incremental._render_tracked
-    monkeypatch.setattr(
-        incremental, "_render_tracked", lambda site, page, *rest: rendering.append(page.path) or real(site, page, *rest)
-    )
+    rendering = _recording_renders(monkeypatch)
     handed: list[tuple[str, int]] = []  # each file, and how many pages had been rendered when it came
     in_pieces: list[str] = []
 
@@ -118,6 +114,59 @@ def test_a_full_render_hands_on_each_file_as_it_is_made(
     assert rendered.digests == {
         path: incremental.file_digest(data) for path, data in expected.items() if not is_index_file(path)
     }
+
+
+def test_a_template_change_hands_on_each_changed_page_as_it_is_rendered(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content, templates, _, first = _built_with_own_templates(make_content, tmp_path)
+    topic = templates / "topic.html"
+    topic.write_text(topic.read_text().replace("{% block main %}", "{% block main %}<p>Edited.</p>", 1))
+    rendering = _recording_renders(monkeypatch)
+    handed: list[tuple[str, int]] = []  # each file, and how many pages had been rendered when it came
+
+    def write(files: Iterator[tuple[str, bytes]]) -> None:
+        handed.extend((path, len(rendering)) for path, _ in files)
+
+    site = pipeline.served_site(pipeline.check(content, str(content)), None)
+    rendered, changes = incremental.render_changes(first.state.rendered, site, load_theme(templates), write, False)
+    topics = [path for path in rendering if path.startswith("topics/")]
+    assert len(rendering) == len(rendered.pages) and topics  # every page rendered; only the topics changed
+    assert handed == [(path, rendering.index(path) + 1) for path in topics]
+    assert changes.written == tuple(topics)
+
+
+def test_a_template_failing_midway_leaves_the_output_as_it_was(
+    make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content, templates, out, first = _built_with_own_templates(make_content, tmp_path)
+    before = read_tree(out)
+    base, topic = templates / "base.html", templates / "topic.html"
+    base.write_text(base.read_text().replace("</body>", "<!-- every page changes --></body>"))
+    topic_text = topic.read_text()
+    topic.write_text(topic_text.replace("{% block main %}", "{% block main %}{{ no_such_value.attribute }}", 1))
+    monkeypatch.setattr(pipeline, "STAGED_BYTES", 1)  # each page written beside its place once rendered
+    discarded: list[str] = []
+    real_discard = pipeline.discard
+    monkeypatch.setattr(
+        pipeline, "discard", lambda staged, out: real_discard(discarded.extend(f.path for f in staged) or staged, out)
+    )
+    failed = _preview_build(first.state, content, out, templates, {base, topic})
+    assert ["no_such_value" in problem.message for problem in failed.problems] == [True]
+    assert "index.html" in discarded and not any(path.startswith("topics/") for path in discarded)
+    assert read_tree(out) == before  # nothing written, nothing left beside the files
+    topic.write_text(topic_text)
+    fixed = _preview_build(failed.state, content, out, templates, {topic})
+    assert not fixed.problems
+    full = tmp_path / "full"
+    write_site(full, pipeline.built_files(pipeline.check(content, str(content)), load_theme(templates)))
+    assert read_tree(out) == read_tree(full)
+
+
+def test_changed_files_are_written_in_batches_of_about_staged_bytes() -> None:
+    files = [("a", b"12"), ("b", b"3"), ("c", b"456"), ("d", b"7")]
+    assert list(pipeline._batches(iter(files), 3)) == [files[:2], files[2:3], files[3:]]
+    assert list(pipeline._batches(iter([]), 3)) == []
 
 
 def test_re_reading_changed_files_gives_what_loading_everything_gives(make_content: ContentMaker) -> None:
@@ -199,6 +248,25 @@ def test_a_deferred_build_writes_the_pages_first_and_the_data_files_after(
     assert read_tree(out) == read_tree(tmp_path / "full")
     # Nothing changed since: a second pass writes nothing.
     assert pipeline.preview_index(later.state, out).written == ()
+
+
+def _built_with_own_templates(
+    make_content: ContentMaker, tmp_path: Path
+) -> tuple[Path, Path, Path, pipeline.PreviewBuild]:
+    """Content, a copy of the templates to edit, the output folder, and the preview's first build of them."""
+    content, templates, out = make_content(), tmp_path / "templates", tmp_path / "out"
+    shutil.copytree(TEMPLATES, templates)
+    return content, templates, out, _preview_build(pipeline.PreviewState(), content, out, templates, set())
+
+
+def _recording_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the pages rendered from now on, in order (filled as they are rendered)."""
+    rendering: list[str] = []
+    real = incremental._render_tracked
+    monkeypatch.setattr(
+        incremental, "_render_tracked", lambda site, page, *rest: rendering.append(page.path) or real(site, page, *rest)
+    )
+    return rendering
 
 
 def _preview_build(
