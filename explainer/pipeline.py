@@ -282,9 +282,9 @@ def preview_build(
     return _then_index(built, out, writing, cache) if search_now else built
 
 
-STAGED_BYTES = 256 << 20  # rendered files held before they are written beside their places, after a template change
-# Written as they come, interleaved with rendering, files were slower to make on this machine's disk: 9.0-12.0 s
-# against 7.0-7.3 s for every page of 1,000 articles; written in bursts, as fast as before.
+STAGED_BYTES = 256 << 20  # changed files held before they are written beside their places (a template change: all)
+# Files made one at a time between renders were slower on this machine's disk: every page of 1,000 articles took
+# 9.0-12.0 s, against 7.0-7.3 s with every page held; in bursts of this size, 7.2-10.1 s (noisy runs).
 
 
 def _batches(files: Iterable[tuple[str, bytes]], limit: int) -> Iterator[list[tuple[str, bytes]]]:
