@@ -116,6 +116,19 @@ def test_a_full_render_hands_on_each_file_as_it_is_made(
     }
 
 
+def test_pages_that_read_the_same_item_share_one_record_of_it(make_content: ContentMaker) -> None:
+    site = pipeline.check(make_content(), "content")
+
+    def write(files: Iterator[tuple[str, bytes | Iterator[bytes]]]) -> None:
+        for _, data in files:
+            b"".join(data) if not isinstance(data, bytes) else data
+
+    reads = [
+        read for page in incremental.render_all(site, load_theme(TEMPLATES), write).reads.values() for read in page
+    ]
+    assert len({id(read) for read in reads}) == len(set(reads)) < len(reads)
+
+
 def test_a_template_change_hands_on_each_changed_page_as_it_is_rendered(
     make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
