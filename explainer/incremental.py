@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -153,15 +154,13 @@ def render_changes(
     digests = {path: digest for path, digest in previous.digests.items() if path in current}
     written: list[str] = []
 
-    def changed() -> Iterator[tuple[str, bytes]]:
-        def made() -> Iterator[tuple[str, bytes]]:
-            for page in affected:
-                data, reads[page.path] = _render_tracked(site, page, renderers, known)
-                yield page.path, data
-            yield from wide.items()
-            yield from theme.assets.items()
+    def rendered() -> Iterator[tuple[str, bytes]]:
+        for page in affected:
+            data, reads[page.path] = _render_tracked(site, page, renderers, known)
+            yield page.path, data
 
-        for path, data in made():
+    def changed() -> Iterator[tuple[str, bytes]]:
+        for path, data in itertools.chain(rendered(), wide.items(), theme.assets.items()):
             digest = file_digest(data)
             if digests.get(path) != digest:
                 digests[path] = digest

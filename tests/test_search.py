@@ -653,6 +653,17 @@ def _preview(state: pipeline.PreviewState, content: Path, out: Path, changed: se
     )
 
 
+def _edited_with_index_left(
+    make_content: ContentMaker, tmp_path: Path, edited: str, old: str, new: str
+) -> tuple[Path, Path, pipeline.PreviewBuild]:
+    """A first preview build, then `old` made `new` in the content file `edited`, built leaving the index."""
+    content, out = make_content(), tmp_path / "out"
+    first = _preview(pipeline.PreviewState(), content, out, set())
+    file = content / edited
+    file.write_text(file.read_text().replace(old, new))
+    return content, out, _preview(first.state, content, out, {file}, search_now=False)
+
+
 def test_the_preview_can_index_after_the_pages_are_written(make_content: ContentMaker, tmp_path: Path):
     content, out = make_content(), tmp_path / "out"
     first = _preview(pipeline.PreviewState(), content, out, set())
@@ -793,11 +804,9 @@ def test_a_pagefind_failure_in_the_preview_s_first_build_is_left_for_the_index_s
 def test_an_interrupted_preview_index_stops_pagefind_and_is_made_by_the_next(
     make_content: ContentMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, temporary: Path
 ):
-    content, out = make_content(), tmp_path / "out"
-    first = _preview(pipeline.PreviewState(), content, out, set())
-    article = content / "articles" / "beta.md"
-    article.write_text(article.read_text().replace("Officials said", "Officials then said"))
-    built = _preview(first.state, content, out, {article}, search_now=False)
+    content, out, built = _edited_with_index_left(
+        make_content, tmp_path, "articles/beta.md", "Officials said", "Officials then said"
+    )
     before = read_tree(out)
 
     # Asked before anything is done: nothing is.
@@ -833,11 +842,9 @@ def test_an_interrupted_preview_index_stops_pagefind_and_is_made_by_the_next(
 def test_an_interrupted_preview_gives_up_the_data_files_between_pieces_and_leaves_the_output_as_it_was(
     make_content: ContentMaker, tmp_path: Path
 ):
-    content, out = make_content(), tmp_path / "out"
-    first = _preview(pipeline.PreviewState(), content, out, set())
-    topic = content / "annotations" / "sorties.yml"
-    topic.write_text(topic.read_text().replace("Both give the same figure.", "Both give the same count."))
-    built = _preview(first.state, content, out, {topic}, search_now=False)
+    content, out, built = _edited_with_index_left(
+        make_content, tmp_path, "annotations/sorties.yml", "Both give the same figure.", "Both give the same count."
+    )
     before = read_tree(out)
     staged: list[bool] = []  # at each question: whether a data file was then written beside its place
 
