@@ -78,10 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help="time rebuilds only up to N articles (default: all)",
     )
-    parser.add_argument("--rebuild", metavar="CONTENT", help=argparse.SUPPRESS)  # the rebuild measurement's own process
+    # The rebuild measurement's own process: its corpus and a new folder for its copy and sites.
+    parser.add_argument("--rebuild", nargs=2, metavar=("CONTENT", "SCRATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rebuild:
-        print(json.dumps(measure_rebuild(Path(args.rebuild))))
+        print(json.dumps(measure_rebuild(Path(args.rebuild[0]), Path(args.rebuild[1]))))
         return 0
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="explainer-bench-") as scratch:
@@ -89,18 +90,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         disk_before = file_making_ms(work)
         results = []
-        for n in sizes:
-            print(f"{n} articles: generating ...", file=sys.stderr, flush=True)
-            content = work / f"content-{n}"
-            if not content.exists():
-                write_tree(generate(n, args.seed), content)
-            print(f"{n} articles: building ...", file=sys.stderr, flush=True)
-            results.append(
-                measure(n, content, work / f"site-{n}", rebuild=args.rebuild_up_to is None or n <= args.rebuild_up_to)
-            )
-            print(row(results[-1]), file=sys.stderr, flush=True)
-        print(table(results))
-        print(disk_note(work, disk_before))
+        # The previews' files are removed only once every size is measured: see file_making_ms.
+        with tempfile.TemporaryDirectory(prefix="explainer-bench-previews-", dir=work) as previews:
+            for n in sizes:
+                print(f"{n} articles: generating ...", file=sys.stderr, flush=True)
+                content = work / f"content-{n}"
+                if not content.exists():
+                    write_tree(generate(n, args.seed), content)
+                print(f"{n} articles: building ...", file=sys.stderr, flush=True)
+                rebuild = args.rebuild_up_to is None or n <= args.rebuild_up_to
+                results.append(measure(n, content, work / f"site-{n}", Path(previews) / str(n) if rebuild else None))
+                print(row(results[-1]), file=sys.stderr, flush=True)
+            print(table(results))
+            print(disk_note(work, disk_before))
     return 0
 
 
@@ -110,9 +112,12 @@ PROBE_FILES = 200
 def file_making_ms(folder: Path) -> float:
     """How long making one small file in `folder` takes, in milliseconds (PROBE_FILES made, then removed).
 
-    A build makes a file for every page, and this varies with the disk far more than anything
-    the build does: on the project's machine from 0.03 ms to 0.9 ms, from folder to folder and
-    hour to hour. The benchmarks print it beside their timings.
+    A build makes a file for every page, and this varies far more than anything the build does:
+    on the project's machine from 0.03 ms to 0.9 ms. That machine's disk is ext4 without a
+    journal, where making a file passes over every inode of its group freed in the last few
+    minutes (60 s, or 360 s while their table is unwritten), so making files is slow for minutes
+    after thousands were deleted. So the benchmarks delete nothing between the runs they time,
+    and print this beside their timings.
     """
     with tempfile.TemporaryDirectory(prefix="explainer-probe-", dir=folder) as scratch:
         started = time.perf_counter()
@@ -146,8 +151,11 @@ def prepare_bytecode() -> None:
         subprocess.run([sys.executable, "-c", "import explainer.cli"], cwd=ROOT, env=environment, check=True)
 
 
-def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
-    """Build `content` cold into `out`, then (if `rebuild`) time a rebuild after one annotation edit."""
+def measure(n: int, content: Path, out: Path, preview: Path | None) -> Measured:
+    """Build `content` cold into `out`, then (given a new folder `preview`) time a rebuild after one annotation edit.
+
+    The preview's copy of the corpus and its sites are left in `preview` for the caller to remove.
+    """
     command = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]
     prepare_bytecode()
     with tempfile.TemporaryDirectory(prefix="explainer-bench-cache-") as scratch:
@@ -163,9 +171,9 @@ def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
     files = [path for path in out.rglob("*") if path.is_file()]
     rebuilt = {"median": float("nan"), "index": float("nan"), "first": float("nan")}
     preview_peak = 0
-    if rebuild:
+    if preview is not None:
         measuring = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.run", "--rebuild", str(content)],
+            [sys.executable, "-m", "benchmarks.run", "--rebuild", str(content), str(preview)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -190,69 +198,70 @@ def measure(n: int, content: Path, out: Path, rebuild: bool = True) -> Measured:
     )
 
 
-def measure_rebuild(content: Path) -> dict[str, object]:
-    """Time the preview's rebuild after each of several one-annotation edits, on a copy of `content`.
+def measure_rebuild(content: Path, scratch: Path) -> dict[str, object]:
+    """Time the preview's rebuild after each of several one-annotation edits, on a copy of `content` in `scratch`.
 
     As the preview does it: the pages first (what the browser reloads for), then the search index,
     with a cache folder of its own (empty before the first build) where the index's parts are kept.
+    `scratch` (made here, and not removed) holds the copy, the site and the cache folder.
     """
     from explainer import pipeline
 
-    with tempfile.TemporaryDirectory(prefix="explainer-rebuild-") as scratch:
-        copy = Path(scratch) / "content"
-        subprocess.run(["cp", "-r", str(content), str(copy)], check=True)
-        out, cache = Path(scratch) / "site", Path(scratch) / "cache"
-        templates = ROOT / "templates"
-        every = [path for path in copy.rglob("*") if path.is_file()]
+    scratch.mkdir(parents=True)
+    copy = scratch / "content"
+    subprocess.run(["cp", "-r", str(content), str(copy)], check=True)
+    out, cache = scratch / "site", scratch / "cache"
+    templates = ROOT / "templates"
+    every = [path for path in copy.rglob("*") if path.is_file()]
+    started = time.perf_counter()
+    first = pipeline.preview_build(
+        pipeline.PreviewState(),
+        copy,
+        out,
+        templates,
+        every,
+        shown="content",
+        base_url=None,
+        origin=None,
+        cache=cache,
+    )
+    first_seconds = time.perf_counter() - started
+    if first.site is None:
+        raise SystemExit(f"the corpus does not build: {first.problems[:3]}")
+    state = first.state
+    topics = sorted((copy / "annotations").glob("*.yml"))
+    pages, indexing = [], []
+    for edit in range(EDITS):
+        topic = topics[edit * len(topics) // EDITS]
+        text = topic.read_text(encoding="utf-8")
+        marker = "comment: '"
+        at = text.index(marker) + len(marker)
+        topic.write_text(text[:at] + f"Edited ({edit}). " + text[at:], encoding="utf-8")
         started = time.perf_counter()
-        first = pipeline.preview_build(
-            pipeline.PreviewState(),
+        result = pipeline.preview_build(
+            state,
             copy,
             out,
             templates,
-            every,
+            [topic],
             shown="content",
             base_url=None,
             origin=None,
+            search_now=False,
             cache=cache,
         )
-        first_seconds = time.perf_counter() - started
-        if first.site is None:
-            raise SystemExit(f"the corpus does not build: {first.problems[:3]}")
-        state = first.state
-        topics = sorted((copy / "annotations").glob("*.yml"))
-        pages, indexing = [], []
-        for edit in range(EDITS):
-            topic = topics[edit * len(topics) // EDITS]
-            text = topic.read_text(encoding="utf-8")
-            marker = "comment: '"
-            at = text.index(marker) + len(marker)
-            topic.write_text(text[:at] + f"Edited ({edit}). " + text[at:], encoding="utf-8")
-            started = time.perf_counter()
-            result = pipeline.preview_build(
-                state,
-                copy,
-                out,
-                templates,
-                [topic],
-                shown="content",
-                base_url=None,
-                origin=None,
-                search_now=False,
-                cache=cache,
-            )
-            pages.append(time.perf_counter() - started)
-            if result.site is None:
-                raise SystemExit(f"the edited corpus does not build: {result.problems[:3]}")
-            started = time.perf_counter()
-            state = pipeline.preview_index(result.state, out, cache=cache).state
-            indexing.append(time.perf_counter() - started)
-        return {
-            "median": statistics.median(pages),
-            "index": statistics.median(indexing),
-            "times": pages,
-            "first": first_seconds,
-        }
+        pages.append(time.perf_counter() - started)
+        if result.site is None:
+            raise SystemExit(f"the edited corpus does not build: {result.problems[:3]}")
+        started = time.perf_counter()
+        state = pipeline.preview_index(result.state, out, cache=cache).state
+        indexing.append(time.perf_counter() - started)
+    return {
+        "median": statistics.median(pages),
+        "index": statistics.median(indexing),
+        "times": pages,
+        "first": first_seconds,
+    }
 
 
 def step_seconds(steps: str, step: str) -> float | None:

@@ -11,6 +11,8 @@ fresh process from a cold start, R times (default 3), alternating so both see th
   articles' text as plain Markdown pages (front matter title, date and outlet; the body as
   written), with minimal single, list and home layouts, into a fresh folder each time.
 
+Every run's output is kept until all are timed (see benchmarks.run.file_making_ms).
+
 Our build also makes a Pagefind search index, which Hugo does not; so our whole build is compared
 twice: with Hugo alone, and with Hugo followed by Pagefind over Hugo's pages (`python -m pagefind
 --site`, the same binary our build uses). Our builds start cold: an empty cache folder each time.
@@ -87,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         theirs: list[float] = []
         theirs_searching: list[float] = []
         our_pages = hugo_pages = 0
+        # Each run writes new folders, all removed only after the last run: see file_making_ms.
         for run in range(args.runs):
             out = work / f"ours-{run}"
             build = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]
@@ -99,8 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             hugo_pages = count_pages(public)
             indexing, _ = _timed([sys.executable, "-m", "pagefind", "--site", str(public)])
             theirs_searching.append(seconds + indexing)
-            shutil.rmtree(out)
-            shutil.rmtree(public)
         written_in = disk_note(work, disk_before)
     version = subprocess.run([hugo, "version"], capture_output=True, text=True, check=True).stdout.split()[1]
     print(

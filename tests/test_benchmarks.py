@@ -101,7 +101,7 @@ def test_the_rebuild_is_timed_as_the_preview_does_it_with_a_cache_folder_of_its_
 
     for step in ("preview_build", "preview_index"):
         monkeypatch.setattr(pipeline, step, recorded(step))
-    measured = run.measure_rebuild(tmp_path / "content")
+    measured = run.measure_rebuild(tmp_path / "content", tmp_path / "preview")
     assert run.EDITS == 5 and len(measured["times"]) == 5 and measured["median"] > 0 and measured["index"] > 0
     assert measured["first"] > measured["median"]  # the first build renders every page
     # The first build indexes at once (through preview_index); each edit's build leaves the index to it.
@@ -115,8 +115,9 @@ def test_a_size_is_measured_by_a_build_and_a_preview_in_processes_of_their_own(t
     from benchmarks.generate import generate, write_tree
 
     write_tree(generate(12, 0), tmp_path / "content")
-    measured = run.measure(12, tmp_path / "content", tmp_path / "site")
+    measured = run.measure(12, tmp_path / "content", tmp_path / "site", tmp_path / "preview")
     assert measured.pages == len(list((tmp_path / "site").rglob("*.html"))) and measured.bytes > 0
+    assert (tmp_path / "preview" / "site" / "index.html").is_file()  # left for the caller to remove
     assert 0 < measured.rebuild_seconds < measured.preview_seconds < 60
     # Each is the peak of its own process tree, which holds at least an interpreter and the model.
     assert measured.peak_bytes > 20 * 2**20 and 20 * 2**20 < measured.preview_peak_bytes < 2**30
@@ -125,3 +126,52 @@ def test_a_size_is_measured_by_a_build_and_a_preview_in_processes_of_their_own(t
 def test_the_disk_probe_times_making_files_and_leaves_nothing(tmp_path: Path) -> None:
     assert 0 < run.file_making_ms(tmp_path) < 1000
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_suite_removes_the_previews_only_after_every_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    left: list[list[str]] = []  # before each size: the files earlier sizes' previews left
+
+    def measuring(n: int, content: Path, out: Path, preview: Path | None) -> run.Measured:
+        assert preview is not None and not preview.exists()
+        left.append(sorted(path.name for path in preview.parent.rglob("*.html")))
+        (preview / "site").mkdir(parents=True)
+        (preview / "site" / f"{n}.html").write_text("<p>made</p>", encoding="utf-8")
+        return run.Measured(n, 1.0, 1, 1, 1, 1, 0.1, 0.0, 0.1)
+
+    monkeypatch.setattr(run, "measure", measuring)
+    monkeypatch.setattr(run, "generate", lambda n, seed: {"articles/a.md": "text"})
+    assert run.main(["--sizes", "3,4,5", "--keep", str(tmp_path)]) == 0
+    assert left == [[], ["3.html"], ["3.html", "4.html"]]  # deleting files slows making the next ones
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["content-3", "content-4", "content-5"]
+
+
+def test_the_comparison_with_hugo_keeps_every_run_until_the_last_is_timed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hugo = tmp_path / "hugo"
+    hugo.write_text("#!/bin/sh\necho 'hugo v0.0.1-test linux/amd64'\n", encoding="utf-8")
+    hugo.chmod(0o755)
+    seen: list[tuple[str, list[str]]] = []  # each command timed, and the output folders there when it started
+
+    def timing(command: list[str], environment: Mapping[str, str] | None = None) -> tuple[float, str]:
+        at = next(at for at, word in enumerate(command) if word in ("--out", "--destination", "--site"))
+        folder = Path(command[at + 1])
+        outputs = sorted(path.name for path in folder.parent.iterdir() if path.name.startswith(("ours-", "hugo-")))
+        seen.append((folder.name, outputs))
+        folder.mkdir(exist_ok=True)
+        (folder / "index.html").write_text("<p>page</p>", encoding="utf-8")
+        return 1.0, ""
+
+    monkeypatch.setattr(vs_hugo, "find_hugo", lambda: str(hugo))
+    monkeypatch.setattr(vs_hugo, "_timed", timing)
+    monkeypatch.setattr(vs_hugo, "prepare_bytecode", lambda: None)
+    assert vs_hugo.main(["12", "--runs", "2"]) == 0
+    assert seen == [
+        ("ours-0", []),
+        ("hugo-0", ["ours-0"]),
+        ("hugo-0", ["hugo-0", "ours-0"]),  # Pagefind over Hugo's pages
+        ("ours-1", ["hugo-0", "ours-0"]),
+        ("hugo-1", ["hugo-0", "ours-0", "ours-1"]),
+        ("hugo-1", ["hugo-0", "hugo-1", "ours-0", "ours-1"]),
+    ]
+    assert "v0.0.1-test" in capsys.readouterr().out
