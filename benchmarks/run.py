@@ -89,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = Path(args.keep) if args.keep else Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         disk_before = file_making_ms(work)
+        warn_if_slow(disk_before)
         results = []
         # The previews' files are removed only once every size is measured: see file_making_ms.
         with tempfile.TemporaryDirectory(prefix="explainer-bench-previews-", dir=work) as previews:
@@ -124,6 +125,26 @@ def file_making_ms(folder: Path) -> float:
         for number in range(PROBE_FILES):
             (Path(scratch) / f"{number}.html").write_bytes(b"<p>probe</p>\n" * 100)
         return (time.perf_counter() - started) * 1000 / PROBE_FILES
+
+
+QUIET_DISK_MS = 0.1  # making a file takes 0.03-0.05 ms on the project's disk when nothing was deleted lately
+
+
+def disk_warning(ms: float) -> str | None:
+    """What to tell the reader before the builds when making a file took `ms` (file_making_ms): None when quick."""
+    if ms <= QUIET_DISK_MS:
+        return None
+    return (
+        f"warning: making a file took {ms:.3f} ms here, where a quiet disk takes under {QUIET_DISK_MS} ms; "
+        "files deleted in the last few minutes can slow every build below (see file_making_ms)"
+    )
+
+
+def warn_if_slow(ms: float) -> None:
+    """Print disk_warning's warning, if any, on stderr."""
+    warning = disk_warning(ms)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
 
 def disk_note(folder: Path, before: float) -> str:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from benchmarks.run import ROOT, cold_environment, disk_note, file_making_ms, prepare_bytecode
+from benchmarks.run import ROOT, cold_environment, disk_note, file_making_ms, prepare_bytecode, warn_if_slow
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="explainer-bench-syria-") as scratch:
         work = Path(scratch)
         disk_before = file_making_ms(work)
+        warn_if_slow(disk_before)
 
         def build_into(folder: str) -> list[str]:
             return [sys.executable, str(ROOT / "build.py"), "--out", str(work / folder)]

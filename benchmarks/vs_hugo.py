@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.generate import generate, write_tree
-from benchmarks.run import cold_environment, disk_note, file_making_ms, prepare_bytecode
+from benchmarks.run import cold_environment, disk_note, file_making_ms, prepare_bytecode, warn_if_slow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="explainer-vs-hugo-") as scratch:
         work = Path(scratch)
         disk_before = file_making_ms(work)
+        warn_if_slow(disk_before)
         files = generate(args.n, args.seed)
         content = work / "content"
         write_tree(files, content)

@@ -128,6 +128,15 @@ def test_the_disk_probe_times_making_files_and_leaves_nothing(tmp_path: Path) ->
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_slow_disk_is_told_before_the_builds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.disk_warning(0.04) is None and run.disk_warning(run.QUIET_DISK_MS) is None
+    run.warn_if_slow(0.388)
+    assert capsys.readouterr().err == (
+        "warning: making a file took 0.388 ms here, where a quiet disk takes under 0.1 ms; files deleted in the "
+        "last few minutes can slow every build below (see file_making_ms)\n"
+    )
+
+
 def test_the_suite_removes_the_previews_only_after_every_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     left: list[list[str]] = []  # before each size: the files earlier sizes' previews left
 
