@@ -184,3 +184,33 @@ def test_the_comparison_with_hugo_keeps_every_run_until_the_last_is_timed(
         ("hugo-1", ["hugo-0", "hugo-1", "ours-0", "ours-1"]),
     ]
     assert "v0.0.1-test" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("left_out", "compare_pages", "index_files"), [("search", True, False), ("compare", False, True)]
+)
+def test_the_features_benchmark_builds_without_what_it_leaves_out(
+    tmp_path: Path, left_out: str, compare_pages: bool, index_files: bool
+) -> None:
+    import subprocess
+    import sys
+
+    from benchmarks.generate import generate, write_tree
+
+    write_tree(generate(12, 0), tmp_path / "content")
+    out = tmp_path / "site"
+    command = [sys.executable, "-m", "benchmarks.features", "--build", left_out, str(tmp_path / "content"), str(out)]
+    subprocess.run(command, check=True, cwd=run.ROOT, env=run.cold_environment(tmp_path / "cache"))
+    assert (out / "index.html").is_file() and len(list((out / "articles").glob("*.html"))) == 12
+    assert bool([path for path in (out / "compare").glob("*.html") if path.name != "index.html"]) is compare_pages
+    assert (out / "pagefind").is_dir() is index_files
+
+
+def test_the_features_table_compares_each_way_with_the_whole_build() -> None:
+    from benchmarks import features
+
+    text = features.table(10, {"whole": (8.0, 800), "no search": (6.0, 800), "no compare": (4.0, 100)})
+    rows = {line[:12].strip(): line[12:].split() for line in text.splitlines()[2:]}
+    assert rows["whole"] == ["8.00", "800", "10.000", "1.00x", "1.00x"]
+    assert rows["no search"] == ["6.00", "800", "7.500", "0.75x", "0.75x"]
+    assert rows["no compare"] == ["4.00", "100", "40.000", "0.50x", "4.00x"]
