@@ -67,14 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out = work / f"site-{run}-{number}"
                 command = [sys.executable, "-m", "benchmarks.features", "--build", ",".join(left_out), str(content)]
                 started = time.perf_counter()
-                subprocess.run(
+                done = subprocess.run(
                     [*command, str(out)],
-                    check=True,
                     cwd=ROOT,
                     env=cold_environment(work / f"cache-{run}-{number}"),
                     stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,  # the build's step lines, shown only if it fails
+                    text=True,
                 )
                 seconds[name].append(time.perf_counter() - started)
+                if done.returncode != 0:
+                    raise SystemExit(f"the build {name!r} failed (exit {done.returncode}):\n{done.stderr}")
                 pages[name] = count_pages(out)
         print(table(args.n, {name: (statistics.median(times), pages[name]) for name, times in seconds.items()}))
         print(disk_note(work, disk_before))
