@@ -115,6 +115,7 @@ class _NoIndex:
 
 @contextlib.contextmanager
 def _no_index(*_: object, **__: object) -> Iterator[_NoIndex]:
+    """What search.start_index gives when no index is to be made."""
     yield _NoIndex()
 
 
