@@ -23,15 +23,13 @@ import contextlib
 import dataclasses
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from benchmarks.generate import generate, write_tree
-from benchmarks.run import ROOT, cold_environment, disk_note, file_making_ms, prepare_bytecode, warn_if_slow
+from benchmarks.run import cold_environment, disk_note, file_making_ms, prepare_bytecode, timed, warn_if_slow
 from benchmarks.vs_hugo import count_pages
 
 VARIANTS = {"whole": (), "no search": ("search",), "no compare": ("compare",), "neither": ("search", "compare")}
@@ -66,18 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for number, (name, left_out) in enumerate(VARIANTS.items()):
                 out = work / f"site-{run}-{number}"
                 command = [sys.executable, "-m", "benchmarks.features", "--build", ",".join(left_out), str(content)]
-                started = time.perf_counter()
-                done = subprocess.run(
-                    [*command, str(out)],
-                    cwd=ROOT,
-                    env=cold_environment(work / f"cache-{run}-{number}"),
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,  # the build's step lines, shown only if it fails
-                    text=True,
-                )
-                seconds[name].append(time.perf_counter() - started)
-                if done.returncode != 0:
-                    raise SystemExit(f"the build {name!r} failed (exit {done.returncode}):\n{done.stderr}")
+                seconds[name].append(timed([*command, str(out)], cold_environment(work / f"cache-{run}-{number}")))
                 pages[name] = count_pages(out)
         print(table(args.n, {name: (statistics.median(times), pages[name]) for name, times in seconds.items()}))
         print(disk_note(work, disk_before))

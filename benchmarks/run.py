@@ -37,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +145,21 @@ def warn_if_slow(ms: float) -> None:
     warning = disk_warning(ms)
     if warning:
         print(warning, file=sys.stderr, flush=True)
+
+
+def timed(command: list[str], environment: Mapping[str, str] | None = None) -> float:
+    """The wall time of a command run from the project's folder, from starting its process until it has exited.
+
+    What it prints is not shown, unless it fails: then its standard error is, and the benchmark stops.
+    """
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}):\n{done.stderr}")
+    return seconds
 
 
 def disk_note(folder: Path, before: float) -> str:

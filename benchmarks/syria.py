@@ -20,14 +20,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.run import ROOT, cold_environment, disk_note, file_making_ms, prepare_bytecode, warn_if_slow
+from benchmarks.run import ROOT, cold_environment, disk_note, file_making_ms, prepare_bytecode, timed, warn_if_slow
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,17 +44,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return [sys.executable, str(ROOT / "build.py"), "--out", str(work / folder)]
 
         first = [
-            _timed(build_into(f"first-{run}"), cold_environment(work / f"first-{run}-cache"))
-            for run in range(args.runs)
+            timed(build_into(f"first-{run}"), cold_environment(work / f"first-{run}-cache")) for run in range(args.runs)
         ]
         rows.append(("build, first", first))
         build = build_into("site")
-        _timed(build, cold_environment(work / "cold-before"))  # the site the cold builds replace
-        cold = [_timed(build, cold_environment(work / f"cold-{run}")) for run in range(args.runs)]
+        timed(build, cold_environment(work / "cold-before"))  # the site the cold builds replace
+        cold = [timed(build, cold_environment(work / f"cold-{run}")) for run in range(args.runs)]
         rows.append(("build, cold", cold))
         warm_environment = cold_environment(work / "warm")
-        _timed(build, warm_environment)  # fills the cache
-        rows.append(("build, warm", [_timed(build, warm_environment) for _ in range(args.runs)]))
+        timed(build, warm_environment)  # fills the cache
+        rows.append(("build, warm", [timed(build, warm_environment) for _ in range(args.runs)]))
         content = work / "content"
         shutil.copytree(ROOT / "content", content)
         article = sorted((content / "articles").glob("*.md"))[0]
@@ -65,10 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for run in range(args.runs):
             with article.open("a", encoding="utf-8") as text:
                 text.write(f"\nAn added sentence, number {run}.\n")
-            seconds.append(_timed(edited, warm_environment))
+            seconds.append(timed(edited, warm_environment))
         rows.append(("build, edited", seconds))
         check = [sys.executable, str(ROOT / "build.py"), "check"]
-        rows.append(("check", [_timed(check, warm_environment) for _ in range(args.runs)]))
+        rows.append(("check", [timed(check, warm_environment) for _ in range(args.runs)]))
         print(table(rows))
         print(disk_note(work, disk_before))
     return 0
@@ -80,13 +77,6 @@ def table(rows: Sequence[tuple[str, Sequence[float]]]) -> str:
     for label, seconds in rows:
         lines.append(f"{label:13} {min(seconds):9.2f} {statistics.median(seconds):9.2f} {max(seconds):9.2f}")
     return "\n".join(lines)
-
-
-def _timed(command: list[str], environment: Mapping[str, str]) -> float:
-    """The wall time of a command, from starting its process until it has exited."""
-    started = time.perf_counter()
-    subprocess.run(command, check=True, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

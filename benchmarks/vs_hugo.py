@@ -31,12 +31,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from benchmarks.generate import generate, write_tree
-from benchmarks.run import cold_environment, disk_note, file_making_ms, prepare_bytecode, warn_if_slow
+from benchmarks.run import cold_environment, disk_note, file_making_ms, prepare_bytecode, timed, warn_if_slow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,14 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for run in range(args.runs):
             out = work / f"ours-{run}"
             build = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out)]
-            seconds, _ = _timed(build, cold_environment(work / f"cache-{run}"))
+            seconds = timed(build, cold_environment(work / f"cache-{run}"))
             ours.append(seconds)
             our_pages = count_pages(out)
             public = work / f"hugo-{run}"
-            seconds, _ = _timed([hugo, "--quiet", "--source", str(hugo_site), "--destination", str(public)])
+            seconds = timed([hugo, "--quiet", "--source", str(hugo_site), "--destination", str(public)])
             theirs.append(seconds)
             hugo_pages = count_pages(public)
-            indexing, _ = _timed([sys.executable, "-m", "pagefind", "--site", str(public)])
+            indexing = timed([sys.executable, "-m", "pagefind", "--site", str(public)])
             theirs_searching.append(seconds + indexing)
         written_in = disk_note(work, disk_before)
     version = subprocess.run([hugo, "version"], capture_output=True, text=True, check=True).stdout.split()[1]
@@ -183,15 +182,6 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
             value = value[1:-1].replace("''", "'")
         front[key] = value
     return front, body
-
-
-def _timed(command: list[str], environment: Mapping[str, str] | None = None) -> tuple[float, str]:
-    """The wall time of a command, and what it printed on stderr."""
-    started = time.perf_counter()
-    done = subprocess.run(
-        command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=environment
-    )
-    return time.perf_counter() - started, done.stderr
 
 
 if __name__ == "__main__":

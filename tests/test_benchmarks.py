@@ -53,7 +53,7 @@ def test_the_comparison_with_hugo_is_per_page() -> None:
 def test_the_syria_script_times_each_kind_of_build(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    timed = syria._timed
+    timed = syria.timed
     # Per run: its output folder, whether that held a site, whether its cache folder held anything.
     seen: list[tuple[str, bool, bool]] = []
 
@@ -62,7 +62,7 @@ def test_the_syria_script_times_each_kind_of_build(
         seen.append((str(out), out is not None and out.exists(), any(Path(environment["XDG_CACHE_HOME"]).iterdir())))
         return timed(command, environment)
 
-    monkeypatch.setattr(syria, "_timed", recording)
+    monkeypatch.setattr(syria, "timed", recording)
     assert syria.main(["--runs", "2"]) == 0
     *lines, disk = capsys.readouterr().out.splitlines()
     labels = ["build, first", "build, cold", "build, warm", "build, edited", "check"]
@@ -162,17 +162,17 @@ def test_the_comparison_with_hugo_keeps_every_run_until_the_last_is_timed(
     hugo.chmod(0o755)
     seen: list[tuple[str, list[str]]] = []  # each command timed, and the output folders there when it started
 
-    def timing(command: list[str], environment: Mapping[str, str] | None = None) -> tuple[float, str]:
+    def timing(command: list[str], environment: Mapping[str, str] | None = None) -> float:
         at = next(at for at, word in enumerate(command) if word in ("--out", "--destination", "--site"))
         folder = Path(command[at + 1])
         outputs = sorted(path.name for path in folder.parent.iterdir() if path.name.startswith(("ours-", "hugo-")))
         seen.append((folder.name, outputs))
         folder.mkdir(exist_ok=True)
         (folder / "index.html").write_text("<p>page</p>", encoding="utf-8")
-        return 1.0, ""
+        return 1.0
 
     monkeypatch.setattr(vs_hugo, "find_hugo", lambda: str(hugo))
-    monkeypatch.setattr(vs_hugo, "_timed", timing)
+    monkeypatch.setattr(vs_hugo, "timed", timing)
     monkeypatch.setattr(vs_hugo, "prepare_bytecode", lambda: None)
     assert vs_hugo.main(["12", "--runs", "2"]) == 0
     assert seen == [
@@ -214,3 +214,12 @@ def test_the_features_table_compares_each_way_with_the_whole_build() -> None:
     assert rows["whole"] == ["8.00", "800", "10.000", "1.00x", "1.00x"]
     assert rows["no search"] == ["6.00", "800", "7.500", "0.75x", "0.75x"]
     assert rows["no compare"] == ["4.00", "100", "40.000", "0.50x", "4.00x"]
+
+
+def test_a_timed_command_that_fails_stops_the_benchmark_with_what_it_printed() -> None:
+    import sys
+
+    assert 0 < run.timed([sys.executable, "-c", "print('quiet')"]) < 60
+    failing = [sys.executable, "-c", "import sys; sys.exit('no corpus here')"]
+    with pytest.raises(SystemExit, match=r"(?s)failed \(exit 1\):\nno corpus here"):
+        run.timed(failing)
