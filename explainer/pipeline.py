@@ -284,7 +284,9 @@ def preview_build(
 
 STAGED_BYTES = 256 << 20  # changed files held before they are written beside their places (a template change: all)
 # Files made one at a time between renders were slower on this machine's disk: every page of 1,000 articles took
-# 9.0-12.0 s, against 7.0-7.3 s with every page held; in bursts of this size, 7.2-10.1 s (noisy runs).
+# 9.0-12.0 s, against 7.0-7.3 s with every page held; in bursts of this size, 7.2-10.1 s (noisy runs, on a disk
+# later found to slow down for minutes after files are deleted: docs/performance.md, Measuring). Batches also
+# bound the memory a template change holds.
 
 
 def _batches(files: Iterable[tuple[str, bytes]], limit: int) -> Iterator[list[tuple[str, bytes]]]:
